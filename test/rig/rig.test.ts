@@ -1,8 +1,17 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
+import { DescribeInstancesCommand, DescribeRegionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { describeWithComponents, POSTGRES_COMPONENTS } from './components.js';
 import { createDatabase, startPostgres } from './postgres.js';
 import type { PostgresInstance } from './postgres.js';
+import { startMoto } from './moto.js';
+import type { MotoInstance } from './moto.js';
+import { promtoolPath, startPrometheus } from './prometheus.js';
+import type { PrometheusInstance } from './prometheus.js';
 
 describeWithComponents(POSTGRES_COMPONENTS, 'rig: postgres', () => {
   let server: PostgresInstance;
@@ -25,5 +34,69 @@ describeWithComponents(POSTGRES_COMPONENTS, 'rig: postgres', () => {
         await client.end();
       }
     }
+  });
+});
+
+describeWithComponents(['moto_server'], 'rig: moto', () => {
+  let moto: MotoInstance;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('serves EC2 to the AWS SDK and resets', async () => {
+    const ec2 = new EC2Client({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    try {
+      const regions = await ec2.send(new DescribeRegionsCommand({}));
+      expect(regions.$metadata.httpStatusCode).toBe(200);
+      expect(regions.Regions?.map((r) => r.RegionName)).toContain('us-east-1');
+      const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
+      expect(run.Instances).toHaveLength(1);
+      await moto.reset();
+      const after = await ec2.send(new DescribeInstancesCommand({}));
+      expect(after.$metadata.httpStatusCode).toBe(200);
+      expect(after.Reservations ?? []).toHaveLength(0);
+    } finally {
+      ec2.destroy();
+    }
+  });
+});
+
+describeWithComponents(['prometheus', 'promtool'], 'rig: prometheus', () => {
+  let prom: PrometheusInstance;
+  let target: Server;
+  beforeAll(async () => {
+    target = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE tianshu_rig_probe gauge\ntianshu_rig_probe 1\n');
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const addr = target.address() as AddressInfo;
+    prom = await startPrometheus({ scrapeTargets: [`127.0.0.1:${addr.port}`], scrapeIntervalMs: 200 });
+  });
+  afterAll(async () => {
+    await prom?.stop();
+    await new Promise((resolve) => target?.close(resolve));
+  });
+
+  it('scrapes its target and answers queries', async () => {
+    const deadline = Date.now() + 15_000;
+    let up: unknown[] = [];
+    while (Date.now() < deadline) {
+      const res = await fetch(`${prom.url}/api/v1/query?query=up`);
+      const body = (await res.json()) as { status: string; data: { result: { value: [number, string] }[] } };
+      expect(body.status).toBe('success');
+      up = body.data.result.map((r) => r.value[1]);
+      if (up.includes('1')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(up).toContain('1');
+    expect(existsSync(promtoolPath())).toBe(true);
   });
 });
