@@ -15,6 +15,7 @@ export const REASONS = {
   OUTSIDE_RESIDENCY: 'outside residency',
   ARCH_MISMATCH: 'wrong architecture',
   NOT_XINCHUANG: 'not xinchuang',
+  XINCHUANG_EXCLUDED: 'xinchuang stack not wanted',
   GPU_MODEL_MISMATCH: 'wrong gpu model',
   LABEL_MISMATCH: 'labels do not match',
   INSUFFICIENT_CPU: 'insufficient cpu',
@@ -28,3 +29,11 @@ export const REASONS = {
 
 /** One stable reason code. */
 export type ReasonCode = keyof typeof REASONS;
+
+/** Every reason code in catalogue order; a code's index + 1 is its compact id in typed arrays (0 = pass). */
+export const REASON_CODES = Object.freeze(Object.keys(REASONS)) as readonly ReasonCode[];
+
+/** The compact id (1-based) of each reason code, for `Uint8Array` verdict columns. */
+export const REASON_ID: Readonly<Record<ReasonCode, number>> = Object.freeze(
+  Object.fromEntries(REASON_CODES.map((code, i) => [code, i + 1])) as Record<ReasonCode, number>,
+);

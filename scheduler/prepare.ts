@@ -1,0 +1,96 @@
+/**
+ * Compiling a {@link PlacementRequest} against a snapshot: demand as a column, the held slices
+ * credited back, the quota turned into "replicas admitted" per tier, and the static signature.
+ */
+import { demandPerReplica } from '../domain/deployment.js';
+import type { DeploymentSpec } from '../domain/deployment.js';
+import { RESOURCE_NAMES } from '../domain/resources.js';
+import type { ResourceName } from '../domain/resources.js';
+import type { Headroom, Limits } from '../domain/tenant.js';
+import type { PlacementRequest, PreparedRequest, QuotaPlan } from './framework.js';
+import { hashString } from './random.js';
+import type { Snapshot } from './snapshot.js';
+import { R } from './snapshot.js';
+
+/** Compiles `req` against `snap`; O(levels × tiers + current slices), independent of the fleet size. */
+export function prepareRequest(req: PlacementRequest, snap: Snapshot): PreparedRequest {
+  const spec = req.spec;
+  const current = req.current ?? [];
+  const demand = demandPerReplica(spec);
+  const need = new Float64Array(R);
+  const needed: number[] = [];
+  for (let r = 0; r < R; r++) {
+    const v = demand[RESOURCE_NAMES[r] ?? 'cpu'];
+    need[r] = v;
+    if (v > 0) needed.push(r);
+  }
+
+  const heldBySlot = new Map<number, number>();
+  const tierCount = snap.tiers.scale.levels.length;
+  const heldByRank = new Float64Array(tierCount);
+  let heldTotal = 0;
+  for (const slice of current) {
+    if (slice.replicas <= 0) continue;
+    heldTotal += slice.replicas;
+    const view = snap.view(slice.cloudId);
+    // A slice on a cloud no longer in the snapshot is credited to the totals only: its tier is unknown.
+    if (view === undefined) continue;
+    heldBySlot.set(view.slot, (heldBySlot.get(view.slot) ?? 0) + slice.replicas);
+    if (view.tierRank >= 0) heldByRank[view.tierRank] = (heldByRank[view.tierRank] ?? 0) + slice.replicas;
+  }
+
+  return {
+    ...req,
+    current,
+    replicas: spec.replicas,
+    minRank: snap.tiers.has(spec.minTier) ? snap.tiers.rank(spec.minTier) : Number.MAX_SAFE_INTEGER,
+    demand,
+    need,
+    needed,
+    heldBySlot,
+    heldByRank,
+    heldTotal,
+    quota: quotaPlan(req.headroom, snap, demand, needed, heldTotal, heldByRank),
+    staticKey: staticKeyOf(spec),
+    seedHash: hashString(req.seed),
+  };
+}
+
+/** Replicas that `limits` admit for one replica's `demand`, with `held` replicas credited back. */
+export function replicasAdmitted(limits: Limits, demand: Readonly<Record<ResourceName, number>>, needed: readonly number[], held: number): number {
+  let n = Number.POSITIVE_INFINITY;
+  for (const r of needed) {
+    const name = RESOURCE_NAMES[r] ?? 'cpu';
+    const limit = limits[name];
+    if (limit === undefined) continue;
+    const per = demand[name];
+    n = Math.min(n, Math.floor(Math.max(0, limit + per * held) / per));
+  }
+  return n;
+}
+
+function quotaPlan(
+  headroom: readonly Headroom[],
+  snap: Snapshot,
+  demand: Readonly<Record<ResourceName, number>>,
+  needed: readonly number[],
+  heldTotal: number,
+  heldByRank: Float64Array,
+): QuotaPlan {
+  let total = Number.POSITIVE_INFINITY;
+  const byRank = new Float64Array(snap.tiers.scale.levels.length).fill(Number.POSITIVE_INFINITY);
+  for (const level of headroom) {
+    total = Math.min(total, replicasAdmitted(level.total, demand, needed, heldTotal));
+    for (const [tier, limits] of Object.entries(level.byTier)) {
+      if (!snap.tiers.has(tier)) continue;
+      const rank = snap.tiers.rank(tier);
+      byRank[rank] = Math.min(byRank[rank] ?? 0, replicasAdmitted(limits, demand, needed, heldByRank[rank] ?? 0));
+    }
+  }
+  return { total, byRank };
+}
+
+/** The key of every spec field a static filter reads. */
+function staticKeyOf(spec: DeploymentSpec): string {
+  return JSON.stringify([spec.workload.kind, spec.minTier, spec.residency, spec.tolerations, spec.requiredAttributes, spec.labelSelector]);
+}

@@ -1,0 +1,500 @@
+/**
+ * The placement engine: `place(request, snapshot) → Decision`. Pure and synchronous; no clock, no
+ * I/O, randomness only from the request's seed.
+ *
+ * The pipeline (built top to bottom in {@link createScheduler}'s `decide`, in the style of
+ * Nomad's `stack.go`): compile the request → static filters (cached per request signature) →
+ * dynamic filters (capacity, quota) over the survivors → scorers → replica division → the
+ * decision with its counted explanation. Rejection details and the full ranking are materialised
+ * lazily on first read, so a decision over 10,000 clouds does not build 10,000 strings nobody reads.
+ */
+import type { Cloud } from '../domain/cloud.js';
+import type { DeploymentSpec, PlacementSlice } from '../domain/deployment.js';
+import { scale, ZERO } from '../domain/resources.js';
+import type { Headroom } from '../domain/tenant.js';
+import type { Tiers } from '../domain/tiers.js';
+import type { Decision, RankedCloud, Rejection } from './decision.js';
+import { capacityFilter } from './filters/capacity.js';
+import { describeQuota, quotaReplicas } from './filters/quota.js';
+import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
+import { prepareRequest } from './prepare.js';
+import { tieBreak } from './random.js';
+import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
+import type { ReasonCode } from './reasons.js';
+import { FILTERS, SCORERS } from './registry.js';
+import { quotaFilter } from './filters/quota.js';
+import { createSnapshot, R } from './snapshot.js';
+import type { Snapshot } from './snapshot.js';
+import { splitReplicas } from './split.js';
+import type { SplitResult } from './split.js';
+import { DEFAULT_WEIGHTS } from './weights.js';
+import type { StrategyWeights, Weights } from './weights.js';
+
+/** Options of {@link createScheduler}. */
+export interface SchedulerOptions {
+  /** The configured tier scale. */
+  readonly tiers: Tiers;
+  /** Weight overrides per strategy; missing scorers keep their default weight. */
+  readonly weights?: Partial<Record<keyof StrategyWeights, Partial<Weights>>>;
+  /** The filter registry; defaults to {@link FILTERS}. Static filters must come first. */
+  readonly filters?: readonly Filter[];
+  /** The scorers; defaults to {@link SCORERS}. */
+  readonly scorers?: readonly Scorer[];
+}
+
+/** The placement engine. */
+export interface Scheduler {
+  readonly tiers: Tiers;
+  /** The weights in force, per strategy. */
+  readonly weights: StrategyWeights;
+  /** Decides a placement for `req` on `snap`. Pure: nothing is committed. */
+  place(req: PlacementRequest, snap: Snapshot): Decision;
+  /** "Where would this go, and why": the same computation as {@link Scheduler.place}. */
+  preview(req: PlacementRequest, snap: Snapshot): Decision;
+}
+
+/** The static verdicts of one request signature over one snapshot lineage. */
+interface StaticVerdicts {
+  /** The reason id per slot (0 for passing and tombstoned slots). */
+  readonly reasonBySlot: Uint8Array;
+  /** The passing slots, ascending. */
+  readonly passing: Int32Array;
+  /** Rejections counted per reason id. */
+  readonly counts: Uint32Array;
+}
+
+/** Per-decision columns; reused across decisions by one scheduler for the hot path. */
+interface Columns {
+  slots: Int32Array;
+  cap: Float64Array;
+  base: Float64Array;
+  tie: Float64Array;
+  rank: Int32Array;
+  domain: Int32Array;
+  held: Float64Array;
+  terms: Float64Array[];
+  dynSlots: Int32Array;
+  dynReason: Uint8Array;
+}
+
+/** What the filtering and scoring stages produced. */
+interface Evaluation {
+  readonly statics: StaticVerdicts;
+  readonly feasible: number;
+  readonly dynRejected: number;
+  readonly counts: Uint32Array;
+  readonly cols: Columns;
+}
+
+const CAPACITY_REASON_ID = [REASON_ID.INSUFFICIENT_CPU, REASON_ID.INSUFFICIENT_MEMORY, REASON_ID.INSUFFICIENT_GPU, REASON_ID.INSUFFICIENT_INSTANCES];
+const QUOTA_ID = REASON_ID.QUOTA_EXCEEDED;
+let schedulerIds = 0;
+
+/** Creates the placement engine. */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const tiers = options.tiers;
+  const filters = options.filters ?? FILTERS;
+  const scorers = options.scorers ?? SCORERS;
+  const weights = mergeWeights(options.weights);
+  const firstDynamic = filters.findIndex((f) => f.stage === 'dynamic');
+  const staticFilters = firstDynamic < 0 ? filters : filters.slice(0, firstDynamic);
+  const dynamicFilters = firstDynamic < 0 ? [] : filters.slice(firstDynamic);
+  if (dynamicFilters.some((f) => f.stage === 'static')) throw new Error('scheduler: static filters must precede dynamic ones in the registry');
+  // The common registry's dynamic stage (capacity, then quota) runs as one typed-array loop.
+  const fastDynamic = dynamicFilters.length === 2 && dynamicFilters[0] === capacityFilter && dynamicFilters[1] === quotaFilter;
+  const filterOfReason = new Map<ReasonCode, Filter>();
+  for (const f of filters) for (const code of f.reasons) if (!filterOfReason.has(code)) filterOfReason.set(code, f);
+  const memoPrefix = `static#${++schedulerIds}:`;
+  const scratch = newColumns(0, scorers.length);
+
+  /** Step 2: the static filters, once per request signature and snapshot lineage. */
+  function staticVerdicts(req: PreparedRequest, snap: Snapshot): StaticVerdicts {
+    return snap.memo(memoPrefix + req.staticKey, () => {
+      const n = snap.slotCount;
+      const reasonBySlot = new Uint8Array(n);
+      const counts = new Uint32Array(REASON_CODES.length + 1);
+      // Filters with a bulk form answer from the snapshot's indexes in one pass each.
+      const bulk = staticFilters.map((f) => {
+        if (f.bulk === undefined) return null;
+        const col = new Uint8Array(n);
+        f.bulk(req, snap, col);
+        return col;
+      });
+      const passing: number[] = [];
+      for (let slot = 0; slot < n; slot++) {
+        const view = snap.viewAt(slot);
+        if (view === undefined) continue;
+        let id = 0;
+        for (let k = 0; k < staticFilters.length && id === 0; k++) {
+          const col = bulk[k];
+          if (col !== null && col !== undefined) id = col[slot] ?? 0;
+          else {
+            const code = staticFilters[k]?.reason(req, view, snap) ?? null;
+            if (code !== null) id = REASON_ID[code];
+          }
+        }
+        if (id === 0) passing.push(slot);
+        else {
+          reasonBySlot[slot] = id;
+          counts[id] = (counts[id] ?? 0) + 1;
+        }
+      }
+      return { reasonBySlot, passing: Int32Array.from(passing), counts };
+    });
+  }
+
+  /** Steps 2–4: filter and score into `cols`. */
+  function evaluate(req: PreparedRequest, snap: Snapshot, cols: Columns): Evaluation {
+    const statics = staticVerdicts(req, snap);
+    const passing = statics.passing;
+    ensureCapacity(cols, passing.length, scorers.length);
+    const counts = statics.counts.slice();
+    const { slots, cap, dynSlots, dynReason } = cols;
+    let c = 0;
+    let d = 0;
+
+    // Step 3: dynamic filters — capacity (with held replicas credited back), then quota.
+    if (fastDynamic) {
+      const free = snap.free;
+      const tierRanks = snap.tierRanks;
+      const need = req.need;
+      const needed = req.needed;
+      const nNeeded = needed.length;
+      const heldBySlot = req.heldBySlot;
+      const hasHeld = heldBySlot.size > 0;
+      const quotaTotal = req.quota.total;
+      const quotaByRank = req.quota.byRank;
+      for (let k = 0; k < passing.length; k++) {
+        const slot = passing[k] ?? 0;
+        const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
+        let capMax = Number.POSITIVE_INFINITY;
+        let short = -1;
+        for (let j = 0; j < nNeeded; j++) {
+          const r = needed[j] ?? 0;
+          const nr = need[r] ?? 1;
+          const f = (free[slot * R + r] ?? 0) + h * nr;
+          if (f < nr) {
+            short = r;
+            break;
+          }
+          const m = Math.floor(f / nr);
+          if (m < capMax) capMax = m;
+        }
+        if (short >= 0) {
+          const id = CAPACITY_REASON_ID[short] ?? 0;
+          dynSlots[d] = slot;
+          dynReason[d++] = id;
+          counts[id] = (counts[id] ?? 0) + 1;
+          continue;
+        }
+        const q = Math.min(quotaTotal, quotaByRank[tierRanks[slot] ?? 0] ?? Number.POSITIVE_INFINITY);
+        if (q < 1) {
+          dynSlots[d] = slot;
+          dynReason[d++] = QUOTA_ID;
+          counts[QUOTA_ID] = (counts[QUOTA_ID] ?? 0) + 1;
+          continue;
+        }
+        slots[c] = slot;
+        cap[c++] = capMax;
+      }
+    } else {
+      for (let k = 0; k < passing.length; k++) {
+        const slot = passing[k] ?? 0;
+        const view = snap.viewAt(slot);
+        if (view === undefined) continue;
+        let id = 0;
+        for (const f of dynamicFilters) {
+          const code = f.reason(req, view, snap);
+          if (code !== null) {
+            id = REASON_ID[code];
+            break;
+          }
+        }
+        if (id !== 0) {
+          dynSlots[d] = slot;
+          dynReason[d++] = id;
+          counts[id] = (counts[id] ?? 0) + 1;
+          continue;
+        }
+        slots[c] = slot;
+        cap[c++] = capacityReplicas(req, snap, slot);
+      }
+    }
+
+    // Step 4: score. Each scorer writes normalised 0–100 terms; the division adds the topology
+    // and stickiness terms itself as replicas land, so `base` holds the rest, weighted.
+    const candidates: Candidates = { count: c, slots };
+    const w = weights[req.spec.strategy];
+    const base = cols.base;
+    base.fill(0, 0, c);
+    for (let s = 0; s < scorers.length; s++) {
+      const scorer = scorers[s];
+      const term = cols.terms[s];
+      if (scorer === undefined || term === undefined) continue;
+      const weight = w[scorer.name];
+      const divisionTerm = scorer.name === 'topology' || scorer.name === 'sticky';
+      // The hot path skips what does not reach `base`; the lazy ranking computes every term.
+      if (cols === scratch && (weight === 0 || divisionTerm)) continue;
+      scorer.score(req, candidates, snap, term);
+      if (weight === 0 || divisionTerm) continue;
+      for (let i = 0; i < c; i++) base[i] = (base[i] ?? 0) + weight * (term[i] ?? 0);
+    }
+    return { statics, feasible: c, dynRejected: d, counts, cols };
+  }
+
+  function decide(request: PlacementRequest, snap: Snapshot): Decision {
+    // Step 1: compile the request against the snapshot (demand, held slices credited, quota per tier).
+    const req = prepareRequest(request, snap);
+    // Steps 2–4: static filters (cached), dynamic filters, scorers.
+    const ev = evaluate(req, snap, scratch);
+    const { cols, feasible } = ev;
+    const spec = req.spec;
+
+    // Step 5: divide the replicas over the feasible clouds, all or nothing.
+    const zone = spec.spread.topology === 'zone';
+    const w = weights[spec.strategy];
+    const tierRanks = snap.tierRanks;
+    const zoneIds = snap.zoneIds;
+    const hasHeld = req.heldBySlot.size > 0;
+    for (let i = 0; i < feasible; i++) {
+      const slot = cols.slots[i] ?? 0;
+      cols.tie[i] = tieBreak(req.seedHash, snap.viewAt(slot)?.idHash ?? 0);
+      cols.rank[i] = tierRanks[slot] ?? 0;
+      cols.domain[i] = zone ? (zoneIds[slot] ?? 0) : i;
+      cols.held[i] = hasHeld ? (req.heldBySlot.get(slot) ?? 0) : 0;
+    }
+    const split: SplitResult =
+      feasible === 0
+        ? { assigned: new Int32Array(0), order: [], failure: null }
+        : splitReplicas({
+            replicas: req.replicas,
+            count: feasible,
+            base: cols.base,
+            tie: cols.tie,
+            cap: cols.cap,
+            rank: cols.rank,
+            domain: cols.domain,
+            domainCount: zone ? snap.zoneCount : feasible,
+            held: cols.held,
+            quotaTotal: req.quota.total,
+            quotaByRank: req.quota.byRank,
+            minClouds: spec.spread.minClouds,
+            maxPerDomain: spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY,
+            topology: spec.spread.topology,
+            topologyWeight: w.topology,
+            stickyWeight: w.sticky,
+          });
+
+    // Step 6: the decision and its counted explanation.
+    const assignments: PlacementSlice[] = [];
+    if (split.failure === null) {
+      for (const i of split.order) {
+        const n = split.assigned[i] ?? 0;
+        const view = snap.viewAt(cols.slots[i] ?? 0);
+        if (n > 0 && view !== undefined) assignments.push({ cloudId: view.cloud.id, replicas: n });
+      }
+    }
+    const placed = assignments.reduce((sum, a) => sum + a.replicas, 0);
+    const ok = placed === req.replicas && (req.replicas === 0 || split.failure === null) && (feasible > 0 || req.replicas === 0);
+    const reasonCounts: Partial<Record<ReasonCode, number>> = {};
+    for (let id = 1; id < ev.counts.length; id++) {
+      const n = ev.counts[id] ?? 0;
+      const code = REASON_CODES[id - 1];
+      if (n > 0 && code !== undefined) reasonCounts[code] = n;
+    }
+    const considered = snap.size;
+    const rejectedCount = considered - feasible;
+    const counted = countedList(reasonCounts, spec);
+    let failure: Decision['failure'] = null;
+    let summary: string;
+    if (ok) {
+      summary =
+        req.replicas === 0
+          ? `0 replicas requested, nothing placed (${feasible}/${considered} clouds available${rejectedCount > 0 ? `; ${rejectedCount} rejected: ${counted}` : ''})`
+          : `${plural(req.replicas, 'replica')} placed on ${assignments.length}/${considered} clouds${rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''}`;
+    } else if (feasible === 0) {
+      summary = considered === 0 ? '0/0 clouds available: no clouds registered' : `0/${considered} clouds available: ${counted}`;
+      failure = { reason: dominantReason(reasonCounts), detail: summary };
+    } else {
+      const f = split.failure ?? { reason: 'INSUFFICIENT_TOTAL_CAPACITY' as const, detail: 'the replicas could not be divided' };
+      const detail = f.reason === 'QUOTA_EXCEEDED' && req.quota.total < req.replicas ? `${f.detail} (${describeQuota(req, null, -1)})` : f.detail;
+      failure = { reason: f.reason, detail };
+      summary = `${feasible}/${considered} clouds available, but ${plural(req.replicas, 'replica')} cannot be placed: ${REASONS[f.reason]}: ${detail}${
+        rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''
+      }`;
+    }
+
+    // Rejection details and the full ranking are built on first read, from a fresh evaluation.
+    const dynamic = { slots: cols.dynSlots.slice(0, ev.dynRejected), reasons: cols.dynReason.slice(0, ev.dynRejected) };
+    let rejected: readonly Rejection[] | null = null;
+    let ranked: readonly RankedCloud[] | null = null;
+    const decision: Decision = {
+      ok,
+      assignments: ok ? assignments : [],
+      get ranked(): readonly RankedCloud[] {
+        ranked ??= rankAll(req, snap);
+        return ranked;
+      },
+      get rejected(): readonly Rejection[] {
+        rejected ??= rejections(req, snap, ev.statics, dynamic.slots, dynamic.reasons);
+        return rejected;
+      },
+      reasonCounts,
+      failure,
+      summary,
+      demand: ok ? scale(req.demand, req.replicas) : ZERO,
+      considered,
+    };
+    return decision;
+  }
+
+  function rankAll(req: PreparedRequest, snap: Snapshot): readonly RankedCloud[] {
+    const cols = newColumns(snap.slotCount, scorers.length);
+    const ev = evaluate(req, snap, cols);
+    const w = weights[req.spec.strategy];
+    const out: { cloud: RankedCloud; tie: number }[] = [];
+    for (let i = 0; i < ev.feasible; i++) {
+      const slot = cols.slots[i] ?? 0;
+      const view = snap.viewAt(slot);
+      if (view === undefined) continue;
+      const terms = scorers.map((s, k) => ({ scorer: s.name, score: round2(cols.terms[k]?.[i] ?? 0), weight: w[s.name] }));
+      const total = round2(terms.reduce((sum, t) => sum + t.score * t.weight, 0));
+      const maxReplicas = Math.min(cols.cap[i] ?? 0, quotaReplicas(req, view.tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
+      out.push({ cloud: { cloudId: view.cloud.id, total, terms, maxReplicas }, tie: tieBreak(req.seedHash, view.idHash) });
+    }
+    out.sort((a, b) => b.cloud.total - a.cloud.total || b.tie - a.tie);
+    return out.map((o) => o.cloud);
+  }
+
+  function rejections(req: PreparedRequest, snap: Snapshot, statics: StaticVerdicts, dynSlots: Int32Array, dynReasons: Uint8Array): readonly Rejection[] {
+    const dyn = new Map<number, number>();
+    for (let k = 0; k < dynSlots.length; k++) dyn.set(dynSlots[k] ?? 0, dynReasons[k] ?? 0);
+    const out: Rejection[] = [];
+    for (let slot = 0; slot < snap.slotCount; slot++) {
+      const id = statics.reasonBySlot[slot] || dyn.get(slot) || 0;
+      const view = snap.viewAt(slot);
+      const reason = REASON_CODES[id - 1];
+      if (id === 0 || view === undefined || reason === undefined) continue;
+      const filter = filterOfReason.get(reason);
+      const verdict = filter?.check(req, view, snap);
+      out.push({
+        cloudId: view.cloud.id,
+        filter: filter?.name ?? 'unknown',
+        reason,
+        detail: verdict !== undefined && !verdict.ok ? verdict.detail : REASONS[reason],
+      });
+    }
+    return out;
+  }
+
+  return Object.freeze({ tiers, weights, place: decide, preview: decide });
+}
+
+/** The state a {@link planner} plans against (structurally the store's `PlanningState`). */
+export interface PlanningStateLike {
+  readonly clouds: readonly Cloud[];
+  readonly headroom: readonly Headroom[];
+}
+
+/**
+ * An adapter from the scheduler to the store's `Planner`: `(spec, state, current) → Decision`.
+ * Snapshots are cached by the identity of `state.clouds`, so re-planning against the same state
+ * does not rebuild the indexes. The seed is the deployment's tenant and name, so a re-plan of the
+ * same deployment on the same state replays.
+ */
+export function planner(
+  scheduler: Scheduler,
+  tiers: Tiers,
+): (spec: DeploymentSpec, state: PlanningStateLike, current: readonly PlacementSlice[]) => Decision {
+  let cached: { clouds: readonly Cloud[]; snap: Snapshot } | null = null;
+  return (spec, state, current) => {
+    if (cached?.clouds !== state.clouds) cached = { clouds: state.clouds, snap: createSnapshot(state.clouds, tiers) };
+    return scheduler.place({ spec, headroom: state.headroom, seed: `${spec.tenant}/${spec.name}`, current }, cached.snap);
+  };
+}
+
+/** How many replicas the free capacity of `slot` admits, with held replicas credited back. */
+function capacityReplicas(req: PreparedRequest, snap: Snapshot, slot: number): number {
+  const h = req.heldBySlot.get(slot) ?? 0;
+  let n = Number.POSITIVE_INFINITY;
+  for (const r of req.needed) {
+    const nr = req.need[r] ?? 1;
+    n = Math.min(n, Math.floor(Math.max(0, (snap.free[slot * R + r] ?? 0) + h * nr) / nr));
+  }
+  return n;
+}
+
+function mergeWeights(overrides: SchedulerOptions['weights']): StrategyWeights {
+  if (overrides === undefined) return DEFAULT_WEIGHTS;
+  const out = {} as Record<keyof StrategyWeights, Weights>;
+  for (const [strategy, w] of Object.entries(DEFAULT_WEIGHTS) as [keyof StrategyWeights, Weights][]) {
+    const o = overrides[strategy] ?? {};
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`scheduler: weight ${strategy}.${k} must be a finite non-negative number`);
+    }
+    out[strategy] = Object.freeze({ ...w, ...o });
+  }
+  return Object.freeze(out);
+}
+
+function newColumns(n: number, scorerCount: number): Columns {
+  const size = Math.max(16, n);
+  return {
+    slots: new Int32Array(size),
+    cap: new Float64Array(size),
+    base: new Float64Array(size),
+    tie: new Float64Array(size),
+    rank: new Int32Array(size),
+    domain: new Int32Array(size),
+    held: new Float64Array(size),
+    terms: Array.from({ length: scorerCount }, () => new Float64Array(size)),
+    dynSlots: new Int32Array(size),
+    dynReason: new Uint8Array(size),
+  };
+}
+
+function ensureCapacity(cols: Columns, n: number, scorerCount: number): void {
+  if (cols.slots.length >= n) return;
+  Object.assign(cols, newColumns(Math.max(n, cols.slots.length * 2), scorerCount));
+}
+
+/** "5 below tier L3, 4 outside residency cn/gd, 3 insufficient memory": largest first, ties in catalogue order. */
+function countedList(counts: Partial<Record<ReasonCode, number>>, spec: DeploymentSpec): string {
+  const entries = (Object.entries(counts) as [ReasonCode, number][]).sort((a, b) => b[1] - a[1] || REASON_ID[a[0]] - REASON_ID[b[0]]);
+  return entries.map(([code, n]) => `${n} ${phrase(code, spec)}`).join(', ');
+}
+
+function phrase(code: ReasonCode, spec: DeploymentSpec): string {
+  switch (code) {
+    case 'BELOW_TIER':
+      return `below tier ${spec.minTier}`;
+    case 'OUTSIDE_RESIDENCY':
+      return `outside residency ${spec.residency.join(', ')}`;
+    case 'TIER_EXCLUSIVE':
+      return `reserved for another tier than ${spec.minTier}`;
+    default:
+      return REASONS[code];
+  }
+}
+
+/** The reason reported when no cloud is feasible: quota when it blocked any cloud that otherwise fits, else the commonest. */
+function dominantReason(counts: Partial<Record<ReasonCode, number>>): ReasonCode {
+  if ((counts.QUOTA_EXCEEDED ?? 0) > 0) return 'QUOTA_EXCEEDED';
+  let best: ReasonCode = 'INSUFFICIENT_TOTAL_CAPACITY';
+  let max = 0;
+  for (const [code, n] of Object.entries(counts) as [ReasonCode, number][]) {
+    if (n > max) {
+      best = code;
+      max = n;
+    }
+  }
+  return best;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
