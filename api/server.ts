@@ -1,0 +1,204 @@
+/**
+ * `buildServer(deps)`: the fastify + mercurius application, never listening (that is `bin/`'s
+ * job, and tests use `app.inject()` or `listen({ port: 0 })`).
+ *
+ * Request path: body limit → bearer authentication (onRequest) → rate limit keyed by the token's
+ * subject (or the client address) → GraphQL parse/validate with the limit rules (depth, aliases,
+ * cost, introspection in production; cached per document) → resolvers → one error formatter.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import mercurius from 'mercurius';
+import type { IResolvers } from 'mercurius';
+import { GraphQLError, Kind, specifiedRules, validate } from 'graphql';
+import type { DocumentNode } from 'graphql';
+import { TianshuError, toTianshuError } from '../domain/errors.js';
+import type { Tiers } from '../domain/tiers.js';
+import type { Planner, Store } from '../store/store.js';
+import { ANONYMOUS } from './access.js';
+import type { AuthState } from './access.js';
+import { bearerToken } from './auth.js';
+import type { Authenticator } from './auth.js';
+import { createErrorFormatter, formatError } from './errors.js';
+import type { EventBus } from './events.js';
+import { limitRules } from './limits.js';
+import type { QueryLimits } from './limits.js';
+import { createResolvers } from './resolvers.js';
+import type { ApiContext } from './resolvers.js';
+import { SCHEMA_SDL } from './schema.js';
+
+/** The API limits (a subset of the configuration's `limits`). */
+export interface ApiLimits {
+  readonly depth: number;
+  readonly aliases: number;
+  readonly cost: number;
+  readonly maxPageSize: number;
+  readonly defaultPageSize: number;
+  readonly bodyLimitBytes: number;
+  readonly ratePerMinute: number;
+}
+
+/**
+ * The metrics hook another module fills in (prom-client). When given, `buildServer` serves
+ * `GET /metrics` from `render()` and reports every GraphQL operation's duration.
+ */
+export interface ApiMetrics {
+  /** The exposition content type, e.g. prom-client's `register.contentType`. */
+  readonly contentType: string;
+  /** The exposition text. */
+  render(): Promise<string> | string;
+  /** Called once per GraphQL operation executed over HTTP. */
+  observeGraphql?(operation: string, seconds: number, outcome: 'ok' | 'error'): void;
+}
+
+/** Everything the server needs; nothing is read from the environment or module state. */
+export interface ServerDeps {
+  readonly store: Store;
+  /** The scheduler's planner (`scheduler/scheduler.ts`), used for admission, scaling and preview. */
+  readonly planner: Planner;
+  readonly tiers: Tiers;
+  readonly authenticator: Authenticator;
+  /** The in-process event bus shared with the orchestrator. */
+  readonly events: EventBus;
+  readonly mode: 'development' | 'production';
+  readonly limits: ApiLimits;
+  readonly metrics?: ApiMetrics;
+  /** fastify logger option; default off. */
+  readonly logger?: boolean | Record<string, unknown>;
+  /** Reuse window of `fleetSummary` (ms); default 1000, 0 disables. */
+  readonly fleetSummaryTtlMs?: number;
+  /** GraphQL JIT after this many executions of a document (mercurius `jit`); default 1, 0 disables. */
+  readonly jit?: number;
+  readonly now?: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook on every request. */
+    tianshuAuth: AuthState;
+  }
+}
+
+async function authenticate(authenticator: Authenticator, header: unknown): Promise<AuthState> {
+  try {
+    const token = bearerToken(header);
+    if (token === null) return ANONYMOUS;
+    return { principal: await authenticator.verify(token), error: null };
+  } catch (e) {
+    return { principal: null, error: e instanceof TianshuError ? e : new TianshuError('UNAUTHENTICATED', 'invalid token', { reason: 'unverifiable' }, { cause: e }) };
+  }
+}
+
+/** The token in a WebSocket `connection_init` payload: `{ authorization }`, `{ Authorization }` or `{ headers: { authorization } }`. */
+function connectionToken(payload: unknown): unknown {
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const p = payload as Record<string, unknown>;
+  const headers = (p.headers !== null && typeof p.headers === 'object' ? p.headers : p) as Record<string, unknown>;
+  return headers.authorization ?? headers.Authorization;
+}
+
+/** Builds the application. Await `app.ready()` (or `inject`) before use; `app.close()` does not close the store. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const production = deps.mode === 'production';
+  const limits: QueryLimits = { depth: deps.limits.depth, aliases: deps.limits.aliases, cost: deps.limits.cost, maxPageSize: deps.limits.maxPageSize, defaultListSize: deps.limits.defaultPageSize };
+  const rules = limitRules(limits, production);
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.limits.bodyLimitBytes, trustProxy: false });
+
+  app.decorateRequest('tianshuAuth', null as unknown as AuthState);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    request.tianshuAuth = await authenticate(deps.authenticator, request.headers.authorization);
+  });
+
+  await app.register(rateLimit, {
+    global: false,
+    max: deps.limits.ratePerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request: FastifyRequest) => request.tianshuAuth?.principal?.subject ?? `ip:${request.ip}`,
+    errorResponseBuilder: (_request, context) => {
+      const e = new TianshuError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) });
+      return Object.assign(e, { statusCode: 429 });
+    },
+  });
+
+  const formatter = createErrorFormatter({ production, onInternal: (e) => app.log.error({ err: e.cause ?? e }, e.message) });
+  const resolvers = createResolvers({
+    store: deps.store,
+    planner: deps.planner,
+    tiers: deps.tiers,
+    events: deps.events,
+    defaultPageSize: deps.limits.defaultPageSize,
+    maxPageSize: deps.limits.maxPageSize,
+    fleetSummaryTtlMs: deps.fleetSummaryTtlMs ?? 1000,
+    production,
+    now: deps.now ?? (() => Date.now()),
+  });
+
+  await app.register(mercurius, {
+    schema: SCHEMA_SDL,
+    // mercurius' resolver typing is loose (`any` sources); ours are checked in resolvers.ts.
+    resolvers: resolvers as IResolvers,
+    graphiql: !production,
+    jit: deps.jit ?? 1,
+    validationRules: rules,
+    errorFormatter: formatter,
+    context: (request: FastifyRequest): ApiContext => ({ auth: request.tianshuAuth ?? ANONYMOUS }),
+    additionalRouteOptions: { config: { rateLimit: {} } },
+    subscription: {
+      context: (_socket, request: FastifyRequest): ApiContext => ({ auth: request.tianshuAuth ?? ANONYMOUS }),
+      // Authentication is by the connection_init payload; a refused token does not refuse the
+      // connection, so the subscription answers with a coded UNAUTHENTICATED error instead.
+      onConnect: async (data: { payload: unknown }) => {
+        const token = connectionToken(data.payload);
+        return token === undefined ? true : { auth: await authenticate(deps.authenticator, token) };
+      },
+      keepAlive: 30_000,
+    },
+  });
+
+  // The WebSocket path skips mercurius' validation: apply the spec rules and our limits there too.
+  app.graphql.addHook('preSubscriptionExecution', (schema, document: DocumentNode) => {
+    const errors = validate(schema, document, [...specifiedRules, ...rules]);
+    const first = errors[0];
+    if (first !== undefined) {
+      const f = formatError(first, { production });
+      throw new GraphQLError(f.message, { extensions: f.extensions });
+    }
+  });
+
+  if (deps.metrics !== undefined) {
+    const metrics = deps.metrics;
+    if (metrics.observeGraphql !== undefined) {
+      const observe = metrics.observeGraphql.bind(metrics);
+      const started = new WeakMap<object, { at: bigint; op: string }>();
+      app.graphql.addHook('preExecution', (_schema, document: DocumentNode, context: object) => {
+        const def = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+        const name = def !== undefined && 'name' in def && def.name !== undefined ? def.name.value : 'anonymous';
+        started.set(context, { at: process.hrtime.bigint(), op: name });
+      });
+      app.graphql.addHook('onResolution', (execution, context: object) => {
+        const s = started.get(context);
+        if (s === undefined) return;
+        observe(s.op, Number(process.hrtime.bigint() - s.at) / 1e9, execution.errors === undefined || execution.errors.length === 0 ? 'ok' : 'error');
+      });
+    }
+    app.get('/metrics', async (_request, reply) => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.render();
+    });
+  }
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      // A keyed read touches the database without scanning it.
+      await deps.store.getCloud('readyz-probe');
+      return { status: 'ready', store: deps.store.engine };
+    } catch (e) {
+      const te = toTianshuError(e);
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.engine, reason: production ? 'store unreachable' : te.message });
+    }
+  });
+
+  return app;
+}
