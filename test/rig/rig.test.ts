@@ -1,17 +1,23 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { DescribeInstancesCommand, DescribeRegionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { describeWithComponents, POSTGRES_COMPONENTS } from './components.js';
+import { describeWithComponents, KUBE_COMPONENTS, locate, mustLocate, pinnedVersion, POSTGRES_COMPONENTS } from './components.js';
+import { kubeRequest, startKube } from './kube.js';
+import type { KubeInstance } from './kube.js';
 import { createDatabase, startPostgres } from './postgres.js';
 import type { PostgresInstance } from './postgres.js';
 import { startMoto } from './moto.js';
 import type { MotoInstance } from './moto.js';
 import { promtoolPath, startPrometheus } from './prometheus.js';
 import type { PrometheusInstance } from './prometheus.js';
+
+const execFileAsync = promisify(execFile);
 
 describeWithComponents(POSTGRES_COMPONENTS, 'rig: postgres', () => {
   let server: PostgresInstance;
@@ -98,5 +104,49 @@ describeWithComponents(['prometheus', 'promtool'], 'rig: prometheus', () => {
     }
     expect(up).toContain('1');
     expect(existsSync(promtoolPath())).toBe(true);
+  });
+});
+
+describeWithComponents(KUBE_COMPONENTS, 'rig: kube-apiserver + etcd', () => {
+  let kube: KubeInstance;
+  beforeAll(async () => {
+    kube = await startKube();
+  });
+  afterAll(async () => {
+    await kube?.stop();
+  });
+
+  it('reports the built version and stores a Namespace across an apiserver restart', async () => {
+    const version = await kubeRequest(kube.server, kube.token, 'GET', '/version');
+    expect(version.status).toBe(200);
+    expect((version.body as { gitVersion: string }).gitVersion).toBe(pinnedVersion('kube-apiserver'));
+
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rig-check' } };
+    const created = await kubeRequest(kube.server, kube.token, 'POST', '/api/v1/namespaces', ns);
+    expect(created.status).toBe(201);
+
+    // Anonymous callers are authenticated but not authorized (RBAC is on).
+    const anon = await kubeRequest(kube.server, '', 'GET', '/api/v1/namespaces');
+    expect([401, 403]).toContain(anon.status);
+
+    await kube.stopApiserver();
+    await expect(kubeRequest(kube.server, kube.token, 'GET', '/readyz', undefined, 2_000)).rejects.toThrow();
+    await kube.startApiserver();
+    const got = await kubeRequest(kube.server, kube.token, 'GET', '/api/v1/namespaces/rig-check');
+    expect(got.status).toBe(200);
+
+    // The kubeconfig works for a real client (helm uses client-go), when helm is provisioned.
+    const helm = locate('helm');
+    if (helm !== undefined) {
+      const { stdout } = await execFileAsync(helm, ['list', '--all-namespaces', '--output', 'json', '--kubeconfig', kube.kubeconfigPath]);
+      expect(JSON.parse(stdout)).toEqual([]);
+    }
+  });
+});
+
+describeWithComponents(['helm'], 'rig: helm', () => {
+  it('is the pinned version', async () => {
+    const { stdout } = await execFileAsync(mustLocate('helm'), ['version', '--short']);
+    expect(stdout.trim().startsWith(`${pinnedVersion('helm')}+`) || stdout.trim() === pinnedVersion('helm')).toBe(true);
   });
 });
