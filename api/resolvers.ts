@@ -204,8 +204,13 @@ export function createResolvers(deps: ResolverDeps): Record<string, Record<strin
       }
       if (typeof args.objectPrefix === 'string') q.objectPrefix = args.objectPrefix;
       if (p.tenant !== null) {
-        // A scoped auditor reads only the events of its own subtree's tenants and deployments.
-        throw new TianshuError('FORBIDDEN', 'the audit trail is readable only by fleet-wide auditors and operators', { reason: 'tenant' });
+        // A scoped auditor reads the events of its own subtree's deployments (default) or tenants.
+        const allowed = [`deployment/${p.tenant}/`, `tenant/${p.tenant}/`];
+        const prefix = q.objectPrefix ?? allowed[0];
+        if (prefix === undefined || !allowed.some((a) => prefix.startsWith(a))) {
+          throw new TianshuError('FORBIDDEN', `objectPrefix must start with ${allowed.join(' or ')}`, { reason: 'tenant', tenant: p.tenant });
+        }
+        q.objectPrefix = prefix;
       }
       const page = await store.listAuditEvents(q);
       return { nodes: page.items, pageInfo: { endCursor: page.nextCursor, hasNextPage: page.nextCursor !== null } };
