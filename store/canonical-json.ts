@@ -1,0 +1,32 @@
+/**
+ * Canonical JSON: one byte sequence per value (object keys sorted, no whitespace, `undefined`
+ * members dropped), so that hashes over audit events and specs do not depend on key order or on
+ * which engine stored the value.
+ */
+
+/** Encodes `value` canonically; throws TypeError for values JSON cannot represent faithfully. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON cannot encode ${String(value)}`);
+      return JSON.stringify(value);
+    case 'undefined':
+      return 'null';
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
+  }
+  if (Array.isArray(value)) return `[${value.map((v: unknown) => canonicalJson(v)).join(',')}]`;
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+}

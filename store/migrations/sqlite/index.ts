@@ -1,0 +1,6 @@
+/** Every SQLite migration, in order. */
+import type { Migration } from '../migration.js';
+import { migration as m0001 } from './0001-init.js';
+
+/** The SQLite migrations this code knows. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [m0001];

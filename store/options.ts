@@ -1,0 +1,77 @@
+/**
+ * Options of {@link openStore}, validated and resolved once at open.
+ */
+import { randomUUID } from 'node:crypto';
+import { TianshuError } from '../domain/errors.js';
+
+/** Options for opening a store; every field is optional. */
+export interface StoreOptions {
+  /** The time source (tests inject a fake clock). Default: `() => new Date()`. */
+  readonly clock?: () => Date;
+  /** Deployment id generator. Default: random UUIDs. */
+  readonly newId?: () => string;
+  /**
+   * The HMAC key for audit checkpoints, as hex or bytes (≥ 16 bytes). Default: a random key
+   * generated at first open and kept in the database's `meta` table. Pass one from a secret store
+   * when someone with write access to the database must not be able to forge checkpoints.
+   */
+  readonly checkpointKey?: string | Buffer;
+  /** How long audit events are kept by `purgeExpiredAudit()`, in days. Default 180. */
+  readonly auditRetentionDays?: number;
+  /** SQLite: `group` commits concurrent requests in one transaction per tick (default); `single` commits each alone. */
+  readonly mode?: 'group' | 'single';
+  /** SQLite: the most requests in one group commit. Default 1024. */
+  readonly maxBatch?: number;
+  /** SQLite: how long to wait for another connection's lock before failing UNAVAILABLE. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+  /** PostgreSQL: attempts of one mutation before CONFLICT when versions keep changing. Default 8. */
+  readonly maxAttempts?: number;
+  /** PostgreSQL: connection pool size. Default 10. */
+  readonly poolSize?: number;
+  /** PostgreSQL: how long to wait for a connection before UNAVAILABLE. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly checkpointKey: Buffer | null;
+  readonly auditRetentionDays: number;
+  readonly mode: 'group' | 'single';
+  readonly maxBatch: number;
+  readonly busyTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+}
+
+function positiveInt(v: number | undefined, dflt: number, field: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new TianshuError('VALIDATION', `${field}: must be a positive whole number`, { field });
+  return v;
+}
+
+/** Applies defaults and validates; VALIDATION naming the field. */
+export function resolveOptions(o: StoreOptions = {}): ResolvedOptions {
+  let key: Buffer | null = null;
+  if (o.checkpointKey !== undefined) {
+    key = typeof o.checkpointKey === 'string' ? Buffer.from(o.checkpointKey, 'hex') : Buffer.from(o.checkpointKey);
+    if (key.length < 16) throw new TianshuError('VALIDATION', 'checkpointKey: must be at least 16 bytes (32 hex digits)', { field: 'checkpointKey' });
+  }
+  if (o.mode !== undefined && o.mode !== 'group' && o.mode !== 'single') {
+    throw new TianshuError('VALIDATION', 'mode: must be "group" or "single"', { field: 'mode' });
+  }
+  return Object.freeze({
+    clock: o.clock ?? (() => new Date()),
+    newId: o.newId ?? randomUUID,
+    checkpointKey: key,
+    auditRetentionDays: positiveInt(o.auditRetentionDays, 180, 'auditRetentionDays'),
+    mode: o.mode ?? 'group',
+    maxBatch: positiveInt(o.maxBatch, 1024, 'maxBatch'),
+    busyTimeoutMs: o.busyTimeoutMs === 0 ? 0 : positiveInt(o.busyTimeoutMs, 5_000, 'busyTimeoutMs'),
+    maxAttempts: positiveInt(o.maxAttempts, 8, 'maxAttempts'),
+    poolSize: positiveInt(o.poolSize, 10, 'poolSize'),
+    connectTimeoutMs: positiveInt(o.connectTimeoutMs, 5_000, 'connectTimeoutMs'),
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The SQLite engine's in-memory image of the committed state: every cloud, tenant, deployment and
+ * idempotency key, plus the audit head. The group committer plans each request of a batch against
+ * it, applying each mutation before planning the next, so later requests of the batch see earlier
+ * ones; on any failure the image is rebuilt from the database.
+ */
+import type { Cloud } from '../../domain/cloud.js';
+import { TianshuError } from '../../domain/errors.js';
+import type { Tenant } from '../../domain/tenant.js';
+import { parentOf } from '../../domain/tenant.js';
+import type { ChainHead } from '../audit-chain.js';
+import { chainEvent, EMPTY_HEAD } from '../audit-chain.js';
+import type { DeploymentRecord, IdempotencyRecord, Mutation, RowWrite } from '../engine.js';
+import type { AuditEvent, PlacementRecord } from '../store.js';
+
+function nameKey(tenant: string, name: string): string {
+  return `${tenant}\u0000${name}`;
+}
+
+/** The in-memory image. */
+export class Image {
+  readonly clouds = new Map<string, Cloud>();
+  readonly tenants = new Map<string, Tenant>();
+  readonly deployments = new Map<string, DeploymentRecord>();
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Placements written by the batch in flight (not yet readable from the database). */
+  readonly pendingPlacements = new Map<string, PlacementRecord>();
+  private readonly byName = new Map<string, string>();
+  private readonly children = new Map<string, number>();
+  private readonly cloudUse = new Map<string, number>();
+  private sortedClouds: Cloud[] | null = null;
+  head: ChainHead = EMPTY_HEAD;
+
+  /** Replaces the whole image. */
+  load(clouds: readonly Cloud[], tenants: readonly Tenant[], deployments: readonly DeploymentRecord[], idempotency: readonly IdempotencyRecord[], head: ChainHead): void {
+    this.clouds.clear();
+    this.tenants.clear();
+    this.deployments.clear();
+    this.idempotency.clear();
+    this.pendingPlacements.clear();
+    this.byName.clear();
+    this.children.clear();
+    this.cloudUse.clear();
+    this.sortedClouds = null;
+    for (const c of clouds) this.clouds.set(c.id, c);
+    for (const t of tenants) this.putTenant(t, true);
+    for (const d of deployments) this.putDeployment(d.deployment.id, d);
+    for (const k of idempotency) this.idempotency.set(nameKey(k.tenant, k.key), k);
+    this.head = head;
+  }
+
+  /** Every cloud sorted by id (cached until a cloud changes). */
+  cloudList(): readonly Cloud[] {
+    this.sortedClouds ??= [...this.clouds.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.sortedClouds;
+  }
+
+  hasChildren(path: string): boolean {
+    return (this.children.get(path) ?? 0) > 0;
+  }
+
+  deploymentByName(tenant: string, name: string): DeploymentRecord | null {
+    const id = this.byName.get(nameKey(tenant, name));
+    return id === undefined ? null : (this.deployments.get(id) ?? null);
+  }
+
+  idempotencyRecord(tenant: string, key: string): IdempotencyRecord | null {
+    return this.idempotency.get(nameKey(tenant, key)) ?? null;
+  }
+
+  cloudInUse(id: string): boolean {
+    return (this.cloudUse.get(id) ?? 0) > 0;
+  }
+
+  private putTenant(t: Tenant, isNew: boolean): void {
+    if (isNew) {
+      const parent = parentOf(t.path);
+      if (parent !== null) this.children.set(parent, (this.children.get(parent) ?? 0) + 1);
+    }
+    this.tenants.set(t.path, t);
+  }
+
+  private putDeployment(id: string, next: DeploymentRecord | null): void {
+    const old = this.deployments.get(id);
+    if (old !== undefined) {
+      this.byName.delete(nameKey(old.deployment.tenant, old.deployment.name));
+      for (const s of old.slices) this.cloudUse.set(s.cloudId, (this.cloudUse.get(s.cloudId) ?? 1) - 1);
+      this.deployments.delete(id);
+    }
+    if (next === null) return;
+    this.deployments.set(id, next);
+    this.byName.set(nameKey(next.deployment.tenant, next.deployment.name), id);
+    for (const s of next.slices) this.cloudUse.set(s.cloudId, (this.cloudUse.get(s.cloudId) ?? 0) + 1);
+  }
+
+  /**
+   * Applies a mutation and chains its audit event at `time`. Every version guard is checked
+   * before anything changes, so a refused mutation leaves the image as it was.
+   */
+  apply(m: Mutation<unknown>, time: string): AuditEvent {
+    const guard = <T extends { version: number }>(kind: string, writes: readonly RowWrite<T>[], get: (k: string) => T | undefined): void => {
+      for (const w of writes) {
+        const cur = get(w.key);
+        const ok = w.expectedVersion === null ? cur === undefined : cur?.version === w.expectedVersion;
+        if (!ok) throw new TianshuError('CONFLICT', `${kind} ${w.key} changed concurrently`, { id: w.key });
+      }
+    };
+    guard('cloud', m.clouds, (k) => this.clouds.get(k));
+    guard('tenant', m.tenants, (k) => this.tenants.get(k));
+    guard(
+      'deployment',
+      m.deployments.map((w) => ({ key: w.key, expectedVersion: w.expectedVersion, next: w.next?.deployment ?? null })),
+      (k) => this.deployments.get(k)?.deployment,
+    );
+
+    for (const w of m.clouds) {
+      if (w.next === null) this.clouds.delete(w.key);
+      else this.clouds.set(w.key, w.next);
+    }
+    if (m.clouds.length > 0) this.sortedClouds = null;
+    for (const w of m.tenants) if (w.next !== null) this.putTenant(w.next, w.expectedVersion === null);
+    for (const w of m.deployments) this.putDeployment(w.key, w.next);
+    for (const w of m.idempotency) {
+      if (w.record === null) this.idempotency.delete(nameKey(w.tenant, w.key));
+      else this.idempotency.set(nameKey(w.tenant, w.key), w.record);
+    }
+    for (const p of m.placements) this.pendingPlacements.set(p.deploymentId, p);
+    const event = chainEvent(this.head, m.audit, time);
+    this.head = { seq: event.seq, hash: event.hash };
+    return event;
+  }
+}
