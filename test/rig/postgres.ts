@@ -108,6 +108,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const initLog = join(tmp.dir, 'initdb.log');
   const init = spawnManaged('initdb', initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], {
     logPath: initLog,
+    keepAlive: true,
     ...who,
   });
   const code = await init.exited;

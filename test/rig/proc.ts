@@ -18,6 +18,12 @@ export interface SpawnOptions {
   /** Run the child as this uid/gid (only possible when we are root). */
   uid?: number;
   gid?: number;
+  /**
+   * Keep the event loop alive while the child runs (default false: servers are unref'd so a
+   * script that forgets `stop()` still ends, and the exit hook kills them). Set it for
+   * short-lived commands whose exit you await.
+   */
+  keepAlive?: boolean;
 }
 
 /** A child process owned by the rig. */
@@ -158,8 +164,7 @@ export function spawnManaged(name: string, command: string, args: readonly strin
       resolve(null);
     });
   });
-  // Do not keep the event loop alive just for the child.
-  child.unref();
+  if (!opts.keepAlive) child.unref();
   const pid = child.pid ?? -1;
   const proc: ManagedProcess = {
     name,
