@@ -132,6 +132,11 @@ export interface Provider {
   listSlices(): Promise<SliceRef[]>;
   /** A cheap liveness probe; never throws. */
   health(): Promise<HealthReport>;
+  /**
+   * Optional registration-time checks beyond {@link Provider.inventory} (e.g. that the allowed
+   * EC2 instance types exist). Throws like any other call.
+   */
+  verify?(): Promise<void>;
   /** Releases clients and timers. The provider must not be used afterwards. */
   close(): Promise<void>;
 }
