@@ -3,7 +3,8 @@
  * orchestrator publishes phase changes, failovers and deletions into the same bus; the
  * `deploymentEvents` subscription reads from it, each subscriber filtered to its tenant subtree.
  *
- * Create one per process in `bin/` and pass it to both `buildServer` and the orchestrator:
+ * The event shapes live in `domain/events.ts` (so the orchestrator need not import `api/`); pass
+ * `bus.publish` to the orchestrator as its `PublishEvent`. Create one bus per process in `bin/`:
  *
  * ```ts
  * const events = createEventBus();
@@ -14,28 +15,12 @@
  * Delivery is synchronous and best-effort: a listener that throws is isolated from the others, and a
  * slow subscription drops its oldest undelivered events past a bound rather than growing memory.
  */
-import type { Phase, PlacementSlice } from '../domain/deployment.js';
+import type { DeploymentEvent } from '../domain/events.js';
 import { isWithinTenant } from '../domain/tenant.js';
 import type { TenantPath } from '../domain/tenant.js';
 
-/** What happened to a deployment. */
-export const DEPLOYMENT_EVENT_TYPES = ['ADMITTED', 'SCALED', 'PLACEMENT_CHANGED', 'PHASE_CHANGED', 'DELETING', 'DELETED'] as const;
-/** One event type. */
-export type DeploymentEventType = (typeof DEPLOYMENT_EVENT_TYPES)[number];
-
-/** One deployment event, as subscribers receive it. */
-export interface DeploymentEvent {
-  readonly type: DeploymentEventType;
-  readonly deploymentId: string;
-  readonly tenant: TenantPath;
-  readonly name: string;
-  readonly phase: Phase;
-  readonly generation: number;
-  readonly slices: readonly PlacementSlice[];
-  readonly message: string;
-  /** ISO-8601. */
-  readonly time: string;
-}
+export { DEPLOYMENT_EVENT_TYPES } from '../domain/events.js';
+export type { DeploymentEvent, DeploymentEventType, PublishEvent } from '../domain/events.js';
 
 /** A listener; its return value is ignored. */
 export type DeploymentEventListener = (event: DeploymentEvent) => void;
