@@ -354,6 +354,11 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
       { name: 'unknown-nested-key', values: { config: { listen: { port: 80 } } }, message: /\/config[\s\S]*additional propert(y|ies) 'listen' not allowed/ },
       { name: 'replicas-on-sqlite', values: { replicaCount: 3 }, message: /replicaCount > 1 requires PostgreSQL/ },
       { name: 'replicas-on-sqlite-url', values: { replicaCount: 2, database: { url: 'sqlite:/var/lib/tianshu/t.db' } }, message: /'sqlite:\/var\/lib\/tianshu\/t\.db' does not match[\s\S]*replicaCount > 1 requires PostgreSQL/ },
+      {
+        name: 'replicas-with-development-tokens',
+        values: { replicaCount: 2, database: { url: 'postgres://t@db:5432/t' } },
+        message: /\/config\/mode': value must be 'production'/,
+      },
       { name: 'production-without-oidc', values: { config: { mode: 'production' } }, message: /\/oidc\/enabled/ },
       { name: 'oidc-without-issuer', values: { oidc: { enabled: true, audience: 'x', jwksUrl: 'https://i/jwks' } }, message: /\/oidc\/issuer/ },
       { name: 'root', values: { securityContext: { runAsNonRoot: false } }, message: /\/securityContext\/runAsNonRoot/ },
@@ -370,7 +375,12 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
       }
     }
     // and the fix for the SQLite case is accepted
-    const fixed = valuesFile(scratch, 'replicas-on-postgres.yaml', { replicaCount: 3, database: { url: 'postgres://t@db:5432/t' } });
+    const fixed = valuesFile(scratch, 'replicas-on-postgres.yaml', {
+      replicaCount: 3,
+      database: { url: 'postgres://t@db:5432/t' },
+      config: { mode: 'production' },
+      oidc: { enabled: true, issuer: 'https://sso.example/realms/t', audience: 't', jwksUrl: 'https://sso.example/realms/t/certs' },
+    });
     expect(helm('template', release, chartDir, '-f', fixed).status).toBe(0);
   });
 });
