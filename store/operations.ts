@@ -278,25 +278,30 @@ export function admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planne
   if (key !== undefined && (key.length === 0 || key.length > 256)) {
     throw new TianshuError('VALIDATION', 'idempotencyKey: must be 1 to 256 characters', { field: 'idempotencyKey' });
   }
-  return async (r, ctx) => {
-    if (key !== undefined) {
-      const rec = await r.idempotency(spec.tenant, key);
-      if (rec !== null) {
-        const existing = await r.deployment(rec.deploymentId);
-        // A key whose deployment has since been deleted may be used again.
-        if (existing !== null) {
-          if (rec.specHash !== hash) {
-            throw new TianshuError('CONFLICT', `idempotency key "${key}" was already used by tenant ${spec.tenant} with a different request (deployment ${rec.deploymentId})`, {
-              idempotencyKey: key,
-              deploymentId: rec.deploymentId,
-            });
-          }
-          return read(admission(existing, await r.placement(rec.deploymentId), true));
-        }
-      }
+  const replay = async (r: StateReader): Promise<Outcome<Admission> | null> => {
+    if (key === undefined) return null;
+    const rec = await r.idempotency(spec.tenant, key);
+    if (rec === null) return null;
+    const existing = await r.deployment(rec.deploymentId);
+    // A key whose deployment has since been deleted may be used again.
+    if (existing === null) return null;
+    if (rec.specHash !== hash) {
+      throw new TianshuError('CONFLICT', `idempotency key "${key}" was already used by tenant ${spec.tenant} with a different request (deployment ${rec.deploymentId})`, {
+        idempotencyKey: key,
+        deploymentId: rec.deploymentId,
+      });
     }
+    return read(admission(existing, await r.placement(rec.deploymentId), true));
+  };
+  return async (r, ctx) => {
+    const early = await replay(r);
+    if (early !== null) return early;
     const lineage = await lineageOf(r, spec.tenant);
     if ((await r.deploymentByName(spec.tenant, spec.name)) !== null) {
+      // Under read-committed reads, a racing request with the same key may have committed between
+      // the two look-ups: look at the key again before calling the name taken.
+      const late = await replay(r);
+      if (late !== null) return late;
       throw new TianshuError('CONFLICT', `deployment ${spec.tenant}/${spec.name} already exists`, { tenant: spec.tenant, name: spec.name });
     }
     const clouds = await r.clouds();
