@@ -34,13 +34,16 @@ export interface ContractHooks {
 
 let counter = 0;
 
-/** A fresh slice for `provider`, unique per call so tests never see each other's objects. */
+/**
+ * A fresh slice for `provider`, with its own deployment and tenant per call so tests never see
+ * each other's objects (a Kubernetes namespace emptied by one test may still be terminating).
+ */
 export function aSlice(provider: Provider, hooks: Pick<ContractHooks, 'workload' | 'resources'>, overrides: Partial<Slice> = {}): Slice {
   counter += 1;
   const n = `${Date.now().toString(36)}${counter}`;
   return {
     deploymentId: `dep-${n}`,
-    tenant: 'gd/sz/health',
+    tenant: `gd/t${n}`,
     name: `web-${n}`,
     cloudId: provider.cloudId,
     replicas: 2,

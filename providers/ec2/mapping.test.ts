@@ -1,3 +1,4 @@
+import type { _InstanceType } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { Slice } from '../provider.js';
 import {
@@ -69,7 +70,7 @@ describe('instance type choice', () => {
     expect(
       instanceSize({ InstanceType: 'p3.8xlarge', VCpuInfo: { DefaultVCpus: 32 }, MemoryInfo: { SizeInMiB: 249856 }, GpuInfo: { Gpus: [{ Count: 4 }] } }),
     ).toEqual({ name: 'p3.8xlarge', cpu: 32_000, memory: 249856, gpu: 4 });
-    expect(instanceSize({ InstanceType: 'broken' })).toBeUndefined();
+    expect(instanceSize({ InstanceType: 'broken' as _InstanceType })).toBeUndefined();
   });
 });
 
