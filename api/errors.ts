@@ -4,10 +4,12 @@
  * limited), or a bug — into a GraphQL error with a stable `extensions.code` from the one catalogue
  * in `domain/errors.ts`.
  */
-import { GraphQLError } from 'graphql';
+import { gql } from './graphql.js';
 import type { ExecutionResult, FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { ERROR_CATALOGUE, TianshuError } from '../domain/errors.js';
 import type { ErrorCode } from '../domain/errors.js';
+
+const { GraphQLError } = gql;
 
 /**
  * How each code is exposed over GraphQL. A `Record<ErrorCode, …>`: adding a code to the catalogue

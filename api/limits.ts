@@ -9,8 +9,11 @@
  * Introspection (`__schema`, `__type`) is exempt from depth and cost; it is switched off in
  * production by {@link introspectionRule} instead.
  */
-import { getNamedType, getNullableType, GraphQLError, isListType, isObjectType, isInterfaceType, Kind, NoSchemaIntrospectionCustomRule, OperationTypeNode } from 'graphql';
+import { gql } from './graphql.js';
+import type { GraphQLError as GraphQLErrorType } from 'graphql';
 import type { ASTVisitor, FragmentDefinitionNode, GraphQLField, GraphQLNamedType, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+
+const { getNamedType, getNullableType, GraphQLError, isListType, isObjectType, isInterfaceType, Kind, NoSchemaIntrospectionCustomRule, OperationTypeNode } = gql;
 
 /** The limits enforced per document. */
 export interface QueryLimits {
@@ -22,7 +25,7 @@ export interface QueryLimits {
   readonly defaultListSize: number;
 }
 
-function limitError(limit: string, message: string, max: number, actual: number): GraphQLError {
+function limitError(limit: string, message: string, max: number, actual: number): GraphQLErrorType {
   return new GraphQLError(message, { extensions: { code: 'VALIDATION', limit, max, actual } });
 }
 

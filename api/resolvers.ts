@@ -3,7 +3,8 @@
  * which authorises the caller against {@link OPERATIONS}, audits a denied write, and turns store
  * errors that carry a decision into the counted explanation.
  */
-import { GraphQLError } from 'graphql';
+import { gql } from './graphql.js';
+import type { GraphQLError as GraphQLErrorType } from 'graphql';
 import type { Cloud, CloudCondition } from '../domain/cloud.js';
 import type { Deployment } from '../domain/deployment.js';
 import { isTianshuError, TianshuError } from '../domain/errors.js';
@@ -19,6 +20,8 @@ import { formatError } from './errors.js';
 import type { DeploymentEvent, DeploymentEventType, EventBus } from './events.js';
 import { parseCloudPatch, parseFirst, parseIdempotencyKey, parseNewCloud, parseQuota, parseReason, parseReplicas, parseSpec, parseTenantPath } from './inputs.js';
 import { cloudView, explanationView, fleetSummaryView, placementView, quotaUseView, tenantView } from './views.js';
+
+const { GraphQLError } = gql;
 
 /** What the resolvers need. */
 export interface ResolverDeps {
@@ -67,7 +70,7 @@ function objectOf(op: OperationName, args: Args): string {
 }
 
 /** A thrown value as the error a subscription can carry (its extensions survive the WebSocket path). */
-function asGraphQLError(e: unknown, production: boolean): GraphQLError {
+function asGraphQLError(e: unknown, production: boolean): GraphQLErrorType {
   const formatted = formatError(e, { production });
   return new GraphQLError(formatted.message, { originalError: e instanceof Error ? e : undefined, extensions: formatted.extensions });
 }

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
-import { GraphQLError, Kind, specifiedRules, validate } from 'graphql';
+import { gql } from './graphql.js';
 import type { DocumentNode } from 'graphql';
 import { TianshuError, toTianshuError } from '../domain/errors.js';
 import type { Tiers } from '../domain/tiers.js';
@@ -27,6 +27,8 @@ import type { QueryLimits } from './limits.js';
 import { createResolvers } from './resolvers.js';
 import type { ApiContext } from './resolvers.js';
 import { SCHEMA_SDL } from './schema.js';
+
+const { GraphQLError, Kind, specifiedRules, validate } = gql;
 
 /** The API limits (a subset of the configuration's `limits`). */
 export interface ApiLimits {
