@@ -134,7 +134,8 @@ export function locate(name: ComponentName): string | undefined {
     case 'pg_ctl':
       return postgresBin(name);
     case 'chromium':
-      return onPath('chromium', 'chromium-browser', 'google-chrome');
+      // Debian's /usr/bin/chromium is a shell wrapper; Playwright wants the real binary.
+      return executable('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : onPath('chromium', 'chromium-browser', 'google-chrome');
   }
   return executable(found) ? found : undefined;
 }

@@ -62,7 +62,8 @@ status postgres "$pg" "$(first_line "$pg" --version)"
 status initdb "$initdb" "$(first_line "$initdb" --version)"
 status prometheus "$(command -v prometheus || true)" "$(first_line prometheus --version)"
 status promtool "$(command -v promtool || true)" "$(first_line promtool --version)"
-status chromium "$(command -v chromium || true)" "$(first_line chromium --version)"
+chromium_bin=/usr/lib/chromium/chromium; [ -x "$chromium_bin" ] || chromium_bin="$(command -v chromium || true)"
+status chromium "$chromium_bin" "$(first_line chromium --version)"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   # de-duplicate for the message
