@@ -30,9 +30,10 @@ export const AUDIENCE = 'tianshu-api';
 /** Default limits for tests (a generous rate so suites do not trip it unless they mean to). */
 export const TEST_LIMITS: ApiLimits = { depth: 10, aliases: 15, cost: 10_000, maxPageSize: 100, defaultPageSize: 20, bodyLimitBytes: 1_048_576, ratePerMinute: 1_000_000 };
 
-/** A GraphQL response as the tests read it. */
+/** A GraphQL response as the tests read it (payloads are loosely typed JSON: tests assert on shape). */
 export interface GqlResponse {
   readonly status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary GraphQL JSON, narrowed by each assertion
   readonly body: { data?: Record<string, any> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, any> }[] };
 }
 
