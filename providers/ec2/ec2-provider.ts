@@ -73,7 +73,8 @@ export class Ec2Provider implements Provider {
       ...(conn.endpoint === undefined ? {} : { endpoint: conn.endpoint }),
       ...(conn.credentials === undefined ? {} : { credentials: conn.credentials }),
       retryMode: 'standard',
-      requestHandler: { connectionTimeout: Math.min(conn.requestTimeoutMs, 5_000), requestTimeout: conn.requestTimeoutMs },
+      // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+      requestHandler: { connectionTimeout: Math.min(conn.requestTimeoutMs, 5_000), requestTimeout: conn.requestTimeoutMs, throwOnRequestTimeout: true },
     };
     this.client = new EC2Client({ ...base, maxAttempts: conn.maxAttempts });
     this.launchClient = new EC2Client({ ...base, maxAttempts: 1 });
