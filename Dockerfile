@@ -19,16 +19,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY domain ./domain
-COPY scheduler ./scheduler
-COPY store ./store
-COPY orchestrator ./orchestrator
-COPY providers ./providers
-COPY api ./api
-COPY observability ./observability
-COPY config ./config
-COPY bin ./bin
+# Sources: everything .dockerignore lets through (the folders tsconfig.build.json compiles).
+COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -177,6 +177,21 @@ describe('chart: agrees with the Dockerfile', () => {
     expect(runs).toMatch(/npm prune --omit=dev\b/);
   });
 
+  it('sends the build every folder tsconfig.build.json compiles, and no node_modules, dist or .git', () => {
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    // .dockerignore patterns are Go filepath.Match globs plus `**`; enough of that for top-level names
+    const toRegExp = (p: string): RegExp =>
+      new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(/.*)?$`);
+    const ignored = (name: string): boolean => ignore.some((p) => !p.startsWith('!') && toRegExp(p).test(name));
+    const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    for (const dir of build.include) expect(ignored(dir), `.dockerignore must let ${dir}/ through`).toBe(false);
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(ignored(file), file).toBe(false);
+    for (const heavy of ['node_modules', 'dist', '.git', 'test', 'store/store.test.ts']) expect(ignored(heavy), `.dockerignore must drop ${heavy}`).toBe(true);
+  });
+
   it('runs as the uid/gid the chart forces, non-root', () => {
     expect(facts.user).toMatch(/^\d+:\d+$/); // numeric, so the kubelet can check runAsNonRoot
     expect(facts.uid).toBe(10001);
