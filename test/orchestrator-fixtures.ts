@@ -160,7 +160,15 @@ export async function fleetProblems(store: Store, fleet: SimFleet): Promise<stri
     }
   }
   for (const [cloudId, sim] of fleet.sims) {
-    for (const ref of await sim.listSlices()) {
+    let present;
+    try {
+      present = await sim.listSlices();
+    } catch (e) {
+      // An injected fault still queued: not converged yet (the call consumed it).
+      problems.push(`cannot list ${cloudId}: ${String(e)}`);
+      continue;
+    }
+    for (const ref of present) {
       const k = `${cloudId} ${sliceKey(ref)}`;
       const want = placed.get(k);
       if (want === undefined) problems.push(`double placement: ${ref.name} present on ${cloudId}, which the store does not place it on`);
