@@ -60,11 +60,11 @@ export function normaliseError(e: unknown): TianshuError {
   if (e instanceof GraphQLError) {
     const original = e.originalError;
     if (original instanceof TianshuError) return original;
-    const code = e.extensions.code;
+    const code = (e.extensions as Record<string, unknown> | undefined)?.code;
     if (original === undefined || original === null) {
       // A GraphQLError without a cause comes from parsing/validation (or our own limit rules).
       const known = typeof code === 'string' && code in GRAPHQL_ERROR_MAP ? (code as ErrorCode) : 'VALIDATION';
-      return new TianshuError(known, e.message, { ...(e.extensions as Record<string, unknown>) });
+      return new TianshuError(known, e.message, { ...((e.extensions) ?? {}) });
     }
     return normaliseError(original);
   }
@@ -107,9 +107,13 @@ function flatten(errors: readonly unknown[]): unknown[] {
   const out: unknown[] = [];
   for (const e of errors) {
     const original = e instanceof GraphQLError ? e.originalError : e;
-    const inner = (original as WithStatus | null | undefined)?.errors;
-    if (Array.isArray(inner) && inner.length > 0) out.push(...flatten(inner));
-    else out.push(e);
+    const wrapper = original as WithStatus | null | undefined;
+    const inner = wrapper?.errors;
+    if (Array.isArray(inner) && inner.length > 0) {
+      // Plain errors inside a wrapper (e.g. "mutation via GET", 405) keep the wrapper's status.
+      const status = wrapper?.statusCode;
+      out.push(...flatten(inner.map((i: unknown) => (i instanceof GraphQLError || typeof status !== 'number' || !(i instanceof Error) ? i : Object.assign(new Error(i.message), { statusCode: status })))));
+    } else out.push(e);
   }
   return out;
 }

@@ -28,7 +28,10 @@ import { createResolvers } from './resolvers.js';
 import type { ApiContext } from './resolvers.js';
 import { SCHEMA_SDL } from './schema.js';
 
-const { GraphQLError, Kind, specifiedRules, validate } = gql;
+const { GraphQLError, Kind, parse, specifiedRules, validate } = gql;
+
+/** The most tokens a document may have; parsing stops there (a cheap guard before validation). */
+const MAX_TOKENS = 5000;
 
 /** The API limits (a subset of the configuration's `limits`). */
 export interface ApiLimits {
@@ -142,6 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     resolvers: resolvers as IResolvers,
     graphiql: !production,
     jit: deps.jit ?? 1,
+    graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
     validationRules: rules,
     errorFormatter: formatter,
     context: (request: FastifyRequest): ApiContext => ({ auth: request.tianshuAuth ?? ANONYMOUS }),
@@ -156,6 +160,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
       keepAlive: 30_000,
     },
+  });
+
+  // mercurius falls back to JSON.parse for a query that fails to parse (a pre-parsed AST), so
+  // "0" or "\"s\"" would reach validation as non-documents. Parse first and refuse with a coded
+  // syntax error; documents that parsed before are remembered, so the hot path is one Set lookup.
+  const parsed = new Set<string>();
+  app.graphql.addHook('preParsing', (_schema, source: string) => {
+    if (parsed.has(source)) return;
+    try {
+      parse(source, { maxTokens: MAX_TOKENS });
+    } catch (e) {
+      const f = formatError(e, { production });
+      throw new GraphQLError(f.message, { extensions: f.extensions });
+    }
+    if (parsed.size >= 2048) parsed.clear();
+    parsed.add(source);
   });
 
   // The WebSocket path skips mercurius' validation: apply the spec rules and our limits there too.
