@@ -26,7 +26,7 @@ export interface QuotaPlan {
   /** Replicas the total limits admit across the lineage (Infinity when unlimited). */
   readonly total: number;
   /** Replicas the per-tier limits admit on clouds of each tier rank (Infinity when unlimited). */
-  readonly byRank: Float64Array;
+  readonly byRank: readonly number[];
 }
 
 /**
@@ -41,13 +41,13 @@ export interface PreparedRequest extends PlacementRequest {
   /** What one replica consumes. */
   readonly demand: Resources;
   /** The same demand as a column, in `RESOURCE_NAMES` order. */
-  readonly need: Float64Array;
+  readonly need: readonly number[];
   /** Indexes of the resources with a positive demand, in `RESOURCE_NAMES` order. */
   readonly needed: readonly number[];
   /** Replicas the deployment holds per slot (credited back to the cloud's free capacity). */
   readonly heldBySlot: ReadonlyMap<number, number>;
   /** Replicas the deployment holds on clouds of each tier rank (credited back to per-tier quota). */
-  readonly heldByRank: Float64Array;
+  readonly heldByRank: readonly number[];
   /** Replicas the deployment holds in total (credited back to the quota). */
   readonly heldTotal: number;
   readonly quota: QuotaPlan;

@@ -24,12 +24,18 @@ export function mix32(x: number): number {
   return h >>> 0;
 }
 
+/** The per-cloud half of a tie-break draw, precomputed once per cloud by the snapshot. */
+export function tieKeyOf(cloudHash: number): number {
+  return mix32(cloudHash + 0x9e3779b9);
+}
+
 /**
- * The tie-break draw of one cloud under one seed, in [0, 1). Keyed by the cloud's id hash rather
- * than its position, so a decision does not depend on the order clouds were registered in.
+ * The tie-break draw of one cloud under one seed, in [0, 1). Keyed by the cloud's id (through its
+ * {@link tieKeyOf}) rather than its position, so a decision does not depend on the order clouds
+ * were registered in.
  */
-export function tieBreak(seedHash: number, cloudHash: number): number {
-  return mix32(seedHash ^ mix32(cloudHash + 0x9e3779b9)) / 4294967296;
+export function tieBreak(seedHash: number, tieKey: number): number {
+  return mix32(seedHash ^ tieKey) / 4294967296;
 }
 
 /** A seeded pseudo-random generator (mulberry32): a function returning draws in [0, 1). */

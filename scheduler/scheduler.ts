@@ -17,6 +17,7 @@ import type { Decision, RankedCloud, Rejection } from './decision.js';
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
+import { fusedBase } from './fused-score.js';
 import { prepareRequest } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
@@ -25,7 +26,7 @@ import { FILTERS, SCORERS } from './registry.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
-import { splitReplicas } from './split.js';
+import { SplitScratch, splitReplicas } from './split.js';
 import type { SplitResult } from './split.js';
 import { DEFAULT_WEIGHTS } from './weights.js';
 import type { StrategyWeights, Weights } from './weights.js';
@@ -73,8 +74,10 @@ interface Columns {
   domain: Int32Array;
   held: Float64Array;
   terms: Float64Array[];
+  work: Float64Array;
   dynSlots: Int32Array;
   dynReason: Uint8Array;
+  counts: Uint32Array;
 }
 
 /** What the filtering and scoring stages produced. */
@@ -104,12 +107,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const fastDynamic = dynamicFilters.length === 2 && dynamicFilters[0] === capacityFilter && dynamicFilters[1] === quotaFilter;
   const filterOfReason = new Map<ReasonCode, Filter>();
   for (const f of filters) for (const code of f.reasons) if (!filterOfReason.has(code)) filterOfReason.set(code, f);
-  const memoPrefix = `static#${++schedulerIds}:`;
+  const memoPrefix = `static#${++schedulerIds}`;
   const scratch = newColumns(0, scorers.length);
+  const splitScratch = new SplitScratch();
+  // The default scorers run fused into one pass on the hot path (see fused-score.ts).
+  const fusedScoring = scorers === SCORERS;
 
   /** Step 2: the static filters, once per request signature and snapshot lineage. */
   function staticVerdicts(req: PreparedRequest, snap: Snapshot): StaticVerdicts {
-    return snap.memo(memoPrefix + req.staticKey, () => {
+    // One table per scheduler per snapshot lineage, keyed by the (cached) signature string.
+    const table = snap.memo(memoPrefix, () => new Map<string, StaticVerdicts>());
+    const hit = table.get(req.staticKey);
+    if (hit !== undefined) return hit;
+    if (table.size >= 1024) table.clear();
+    const computed = ((): StaticVerdicts => {
       const n = snap.slotCount;
       const reasonBySlot = new Uint8Array(n);
       const counts = new Uint32Array(REASON_CODES.length + 1);
@@ -140,7 +151,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         }
       }
       return { reasonBySlot, passing: Int32Array.from(passing), counts };
-    });
+    })();
+    table.set(req.staticKey, computed);
+    return computed;
   }
 
   /** Steps 2–4: filter and score into `cols`. */
@@ -148,7 +161,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const statics = staticVerdicts(req, snap);
     const passing = statics.passing;
     ensureCapacity(cols, passing.length, scorers.length);
-    const counts = statics.counts.slice();
+    const counts = cols.counts;
+    counts.set(statics.counts);
     const { slots, cap, dynSlots, dynReason } = cols;
     let c = 0;
     let d = 0;
@@ -164,6 +178,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const hasHeld = heldBySlot.size > 0;
       const quotaTotal = req.quota.total;
       const quotaByRank = req.quota.byRank;
+      const stride = R;
       for (let k = 0; k < passing.length; k++) {
         const slot = passing[k] ?? 0;
         const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
@@ -172,7 +187,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         for (let j = 0; j < nNeeded; j++) {
           const r = needed[j] ?? 0;
           const nr = need[r] ?? 1;
-          const f = (free[slot * R + r] ?? 0) + h * nr;
+          const f = (free[slot * stride + r] ?? 0) + h * nr;
           if (f < nr) {
             short = r;
             break;
@@ -187,7 +202,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           counts[id] = (counts[id] ?? 0) + 1;
           continue;
         }
-        const q = Math.min(quotaTotal, quotaByRank[tierRanks[slot] ?? 0] ?? Number.POSITIVE_INFINITY);
+        const rank = tierRanks[slot] ?? 0;
+        const q = Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY);
         if (q < 1) {
           dynSlots[d] = slot;
           dynReason[d++] = QUOTA_ID;
@@ -195,7 +211,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           continue;
         }
         slots[c] = slot;
-        cap[c++] = capMax;
+        cap[c] = capMax;
+        cols.rank[c] = rank;
+        cols.held[c++] = h;
       }
     } else {
       for (let k = 0; k < passing.length; k++) {
@@ -217,8 +235,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           continue;
         }
         slots[c] = slot;
-        cap[c++] = capacityReplicas(req, snap, slot);
+        cap[c] = capacityReplicas(req, snap, slot);
+        cols.rank[c] = view.tierRank;
+        cols.held[c++] = req.heldBySlot.get(slot) ?? 0;
       }
+    }
+    // Seeded tie-break draws and topology domains of the survivors.
+    const zone = req.spec.spread.topology === 'zone';
+    const tieKeys = snap.tieKeys;
+    const zoneIds = snap.zoneIds;
+    const seedHash = req.seedHash;
+    const { tie, domain } = cols;
+    for (let i = 0; i < c; i++) {
+      const slot = slots[i] ?? 0;
+      tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      domain[i] = zone ? (zoneIds[slot] ?? 0) : i;
     }
 
     // Step 4: score. Each scorer writes normalised 0–100 terms; the division adds the topology
@@ -226,6 +257,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const candidates: Candidates = { count: c, slots };
     const w = weights[req.spec.strategy];
     const base = cols.base;
+    if (fusedScoring && cols === scratch) {
+      fusedBase(req, candidates, snap, w, base, cols.work);
+      return { statics, feasible: c, dynRejected: d, counts, cols };
+    }
     base.fill(0, 0, c);
     for (let s = 0; s < scorers.length; s++) {
       const scorer = scorers[s];
@@ -253,16 +288,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // Step 5: divide the replicas over the feasible clouds, all or nothing.
     const zone = spec.spread.topology === 'zone';
     const w = weights[spec.strategy];
-    const tierRanks = snap.tierRanks;
-    const zoneIds = snap.zoneIds;
-    const hasHeld = req.heldBySlot.size > 0;
-    for (let i = 0; i < feasible; i++) {
-      const slot = cols.slots[i] ?? 0;
-      cols.tie[i] = tieBreak(req.seedHash, snap.viewAt(slot)?.idHash ?? 0);
-      cols.rank[i] = tierRanks[slot] ?? 0;
-      cols.domain[i] = zone ? (zoneIds[slot] ?? 0) : i;
-      cols.held[i] = hasHeld ? (req.heldBySlot.get(slot) ?? 0) : 0;
-    }
     const split: SplitResult =
       feasible === 0
         ? { assigned: new Int32Array(0), order: [], failure: null }
@@ -283,7 +308,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             topology: spec.spread.topology,
             topologyWeight: w.topology,
             stickyWeight: w.sticky,
-          });
+          }, splitScratch);
 
     // Step 6: the decision and its counted explanation.
     const assignments: PlacementSlice[] = [];
@@ -304,48 +329,42 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     const considered = snap.size;
     const rejectedCount = considered - feasible;
-    const counted = countedList(reasonCounts, spec);
     let failure: Decision['failure'] = null;
-    let summary: string;
-    if (ok) {
-      summary =
-        req.replicas === 0
+    let summary: string | null = null;
+    const successSummary = (): string => {
+      const counted = countedList(reasonCounts, spec);
+      return req.replicas === 0
           ? `0 replicas requested, nothing placed (${feasible}/${considered} clouds available${rejectedCount > 0 ? `; ${rejectedCount} rejected: ${counted}` : ''})`
           : `${plural(req.replicas, 'replica')} placed on ${assignments.length}/${considered} clouds${rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''}`;
+    };
+    if (ok) {
+      // Built on first read: the counted list is a sort and a dozen strings nobody may read.
     } else if (feasible === 0) {
+      const counted = countedList(reasonCounts, spec);
       summary = considered === 0 ? '0/0 clouds available: no clouds registered' : `0/${considered} clouds available: ${counted}`;
       failure = { reason: dominantReason(reasonCounts), detail: summary };
     } else {
       const f = split.failure ?? { reason: 'INSUFFICIENT_TOTAL_CAPACITY' as const, detail: 'the replicas could not be divided' };
       const detail = f.reason === 'QUOTA_EXCEEDED' && req.quota.total < req.replicas ? `${f.detail} (${describeQuota(req, null, -1)})` : f.detail;
       failure = { reason: f.reason, detail };
+      const counted = countedList(reasonCounts, spec);
       summary = `${feasible}/${considered} clouds available, but ${plural(req.replicas, 'replica')} cannot be placed: ${REASONS[f.reason]}: ${detail}${
         rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''
       }`;
     }
 
     // Rejection details and the full ranking are built on first read, from a fresh evaluation.
-    const dynamic = { slots: cols.dynSlots.slice(0, ev.dynRejected), reasons: cols.dynReason.slice(0, ev.dynRejected) };
-    let rejected: readonly Rejection[] | null = null;
-    let ranked: readonly RankedCloud[] | null = null;
-    const decision: Decision = {
+    return new EngineDecision(
       ok,
-      assignments: ok ? assignments : [],
-      get ranked(): readonly RankedCloud[] {
-        ranked ??= rankAll(req, snap);
-        return ranked;
-      },
-      get rejected(): readonly Rejection[] {
-        rejected ??= rejections(req, snap, ev.statics, dynamic.slots, dynamic.reasons);
-        return rejected;
-      },
+      ok ? assignments : [],
       reasonCounts,
       failure,
-      summary,
-      demand: ok ? scale(req.demand, req.replicas) : ZERO,
+      summary ?? successSummary,
+      ok ? scale(req.demand, req.replicas) : ZERO,
       considered,
-    };
-    return decision;
+      () => rankAll(req, snap),
+      () => rejections(req, snap),
+    );
   }
 
   function rankAll(req: PreparedRequest, snap: Snapshot): readonly RankedCloud[] {
@@ -360,15 +379,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const terms = scorers.map((s, k) => ({ scorer: s.name, score: round2(cols.terms[k]?.[i] ?? 0), weight: w[s.name] }));
       const total = round2(terms.reduce((sum, t) => sum + t.score * t.weight, 0));
       const maxReplicas = Math.min(cols.cap[i] ?? 0, quotaReplicas(req, view.tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
-      out.push({ cloud: { cloudId: view.cloud.id, total, terms, maxReplicas }, tie: tieBreak(req.seedHash, view.idHash) });
+      out.push({ cloud: { cloudId: view.cloud.id, total, terms, maxReplicas }, tie: cols.tie[i] ?? 0 });
     }
     out.sort((a, b) => b.cloud.total - a.cloud.total || b.tie - a.tie);
     return out.map((o) => o.cloud);
   }
 
-  function rejections(req: PreparedRequest, snap: Snapshot, statics: StaticVerdicts, dynSlots: Int32Array, dynReasons: Uint8Array): readonly Rejection[] {
+  function rejections(req: PreparedRequest, snap: Snapshot): readonly Rejection[] {
+    const cols = newColumns(snap.slotCount, scorers.length);
+    const { statics, dynRejected } = evaluate(req, snap, cols);
     const dyn = new Map<number, number>();
-    for (let k = 0; k < dynSlots.length; k++) dyn.set(dynSlots[k] ?? 0, dynReasons[k] ?? 0);
+    for (let k = 0; k < dynRejected; k++) dyn.set(cols.dynSlots[k] ?? 0, cols.dynReason[k] ?? 0);
     const out: Rejection[] = [];
     for (let slot = 0; slot < snap.slotCount; slot++) {
       const id = statics.reasonBySlot[slot] || dyn.get(slot) || 0;
@@ -388,6 +409,68 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   return Object.freeze({ tiers, weights, place: decide, preview: decide });
+}
+
+/**
+ * A {@link Decision} whose `ranked`, `rejected` and (on success) `summary` are computed on first
+ * read; `toJSON` materialises them, so persisting a decision as JSON keeps the whole explanation.
+ * (A class rather than an object literal with getters: V8 builds the latter on a slow path that
+ * cost more than filtering 100 clouds.) Copy it with `toJSON()`, not with object spread.
+ */
+export class EngineDecision implements Decision {
+  private rankedCache: readonly RankedCloud[] | null = null;
+  private rejectedCache: readonly Rejection[] | null = null;
+  private summaryCache: string | null;
+
+  constructor(
+    readonly ok: boolean,
+    readonly assignments: readonly PlacementSlice[],
+    readonly reasonCounts: Readonly<Partial<Record<ReasonCode, number>>>,
+    readonly failure: Decision['failure'],
+    summary: string | (() => string),
+    readonly demand: Decision['demand'],
+    readonly considered: number,
+    private readonly rank: () => readonly RankedCloud[],
+    private readonly reject: () => readonly Rejection[],
+  ) {
+    this.summaryCache = typeof summary === 'string' ? summary : null;
+    this.summarise = typeof summary === 'string' ? () => summary : summary;
+  }
+
+  private readonly summarise: () => string;
+
+  /** Every feasible cloud, best first, with its score breakdown. */
+  get ranked(): readonly RankedCloud[] {
+    this.rankedCache ??= this.rank();
+    return this.rankedCache;
+  }
+
+  /** Every rejected cloud with the first filter that rejected it and why. */
+  get rejected(): readonly Rejection[] {
+    this.rejectedCache ??= this.reject();
+    return this.rejectedCache;
+  }
+
+  /** The counted human summary. */
+  get summary(): string {
+    this.summaryCache ??= this.summarise();
+    return this.summaryCache;
+  }
+
+  /** The decision as a plain object, explanation included. */
+  toJSON(): Decision {
+    return {
+      ok: this.ok,
+      assignments: this.assignments,
+      ranked: this.ranked,
+      rejected: this.rejected,
+      reasonCounts: this.reasonCounts,
+      failure: this.failure,
+      summary: this.summary,
+      demand: this.demand,
+      considered: this.considered,
+    };
+  }
 }
 
 /** The state a {@link planner} plans against (structurally the store's `PlanningState`). */
@@ -448,8 +531,10 @@ function newColumns(n: number, scorerCount: number): Columns {
     domain: new Int32Array(size),
     held: new Float64Array(size),
     terms: Array.from({ length: scorerCount }, () => new Float64Array(size)),
+    work: new Float64Array(2 * size),
     dynSlots: new Int32Array(size),
     dynReason: new Uint8Array(size),
+    counts: new Uint32Array(REASON_CODES.length + 1),
   };
 }
 

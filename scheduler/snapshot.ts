@@ -21,7 +21,7 @@ import { prefixesOf } from '../domain/locality.js';
 import type { Resources } from '../domain/resources.js';
 import { RESOURCE_NAMES } from '../domain/resources.js';
 import type { Tiers } from '../domain/tiers.js';
-import { hashString } from './random.js';
+import { hashString, tieKeyOf } from './random.js';
 
 /** The number of accounted resources: columns hold `slot * R + resourceIndex`. */
 export const R = RESOURCE_NAMES.length;
@@ -43,6 +43,10 @@ interface Statics {
   readonly capacity: Float64Array;
   readonly cost: Float64Array;
   readonly zoneId: Int32Array;
+  /** The per-cloud half of the seeded tie-break draw. */
+  readonly tieKey: Uint32Array;
+  /** 1 where the cloud has a PreferNoSchedule taint. */
+  readonly preferTaint: Uint8Array;
   readonly zones: readonly string[];
   readonly byTierRank: ReadonlyMap<number, readonly number[]>;
   readonly byPrefix: ReadonlyMap<string, readonly number[]>;
@@ -77,6 +81,8 @@ export class Snapshot {
     const capacity = new Float64Array(n * R);
     const cost = new Float64Array(n * R);
     const zoneId = new Int32Array(n);
+    const tieKey = new Uint32Array(n);
+    const preferTaint = new Uint8Array(n);
     const zones: string[] = [];
     const zoneIndex = new Map<string, number>();
     const byTierRank = new Map<number, number[]>();
@@ -90,6 +96,8 @@ export class Snapshot {
       views.push(view);
       writeNumbers(slot, cloud, free, capacity, cost);
       tierRank[slot] = view.tierRank;
+      tieKey[slot] = tieKeyOf(view.idHash);
+      preferTaint[slot] = hasPreferTaint(cloud);
       let z = zoneIndex.get(cloud.zone);
       if (z === undefined) {
         z = zones.length;
@@ -106,6 +114,8 @@ export class Snapshot {
       capacity,
       cost,
       zoneId,
+      tieKey,
+      preferTaint,
       zones,
       byTierRank,
       byPrefix,
@@ -180,6 +190,16 @@ export class Snapshot {
   /** The zone id per slot; {@link Snapshot.zoneName} names it. Read-only by contract. */
   get zoneIds(): Int32Array {
     return this.statics.zoneId;
+  }
+
+  /** The per-cloud half of the seeded tie-break draw, per slot. Read-only by contract. */
+  get tieKeys(): Uint32Array {
+    return this.statics.tieKey;
+  }
+
+  /** 1 where the cloud in the slot has a PreferNoSchedule taint. Read-only by contract. */
+  get preferTaints(): Uint8Array {
+    return this.statics.preferTaint;
   }
 
   /** The number of distinct zone ids ever seen by this snapshot lineage (an upper bound for per-zone arrays). */
@@ -270,10 +290,19 @@ export class Snapshot {
       zoneId[slot] = z;
     }
 
+    let tieKey = s.tieKey;
+    if (grow) {
+      tieKey = new Uint32Array(slot + 1);
+      tieKey.set(s.tieKey);
+      tieKey[slot] = tieKeyOf(view.idHash);
+    }
     const filtersSame = old !== undefined && sameFilterFields(old.cloud, cloud);
-    let { byTierRank, byPrefix, byCondition, tierRank, memo } = s;
+    let { byTierRank, byPrefix, byCondition, tierRank, memo, preferTaint } = s;
     if (!filtersSame) {
       memo = new Map();
+      preferTaint = new Uint8Array(slot + 1 > preferTaint.length ? slot + 1 : preferTaint.length);
+      preferTaint.set(s.preferTaint);
+      preferTaint[slot] = hasPreferTaint(cloud);
       tierRank = grow ? growInt(tierRank, slot + 1) : tierRank.slice();
       tierRank[slot] = view.tierRank;
       if (old !== undefined) {
@@ -287,7 +316,19 @@ export class Snapshot {
       }
     }
     const slotById = grow ? new Map(this.slotById).set(cloud.id, slot) : this.slotById;
-    return new Snapshot(this.tiers, views, slotById, free, { tierRank, capacity, cost, zoneId, zones, byTierRank, byPrefix, byCondition, memo });
+    return new Snapshot(this.tiers, views, slotById, free, {
+      tierRank,
+      capacity,
+      cost,
+      zoneId,
+      tieKey,
+      preferTaint,
+      zones,
+      byTierRank,
+      byPrefix,
+      byCondition,
+      memo,
+    });
   }
 
   /** A snapshot without cloud `id` (unchanged if absent). Leaves a tombstone; compacts when tombstones dominate. */
@@ -331,6 +372,10 @@ const EMPTY: readonly number[] = Object.freeze([]);
 
 function makeView(slot: number, cloud: Cloud, tiers: Tiers): CloudView {
   return { slot, cloud, tierRank: tiers.has(cloud.tier) ? tiers.rank(cloud.tier) : -1, idHash: hashString(cloud.id) };
+}
+
+function hasPreferTaint(cloud: Cloud): number {
+  return cloud.taints.some((t) => t.effect === 'PreferNoSchedule') ? 1 : 0;
 }
 
 function writeNumbers(slot: number, cloud: Cloud, free: Float64Array, capacity: Float64Array, cost: Float64Array): void {

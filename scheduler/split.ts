@@ -35,7 +35,7 @@ export interface SplitInput {
   /** Replicas the quota totals admit. */
   readonly quotaTotal: number;
   /** Replicas the per-tier quota admits, per tier rank. */
-  readonly quotaByRank: Float64Array;
+  readonly quotaByRank: readonly number[];
   readonly minClouds: number;
   /** At most this many replicas per domain (Infinity for no limit). */
   readonly maxPerDomain: number;
@@ -51,24 +51,58 @@ export interface SplitResult {
   readonly failure: { readonly reason: ReasonCode; readonly detail: string } | null;
 }
 
+/**
+ * Reusable work arrays of {@link splitReplicas}; one per scheduler, so the hot path allocates
+ * nothing proportional to the fleet. The `assigned` array of a result lives here and is valid
+ * until the next division with the same scratch.
+ */
+export class SplitScratch {
+  key = new Float64Array(0);
+  assigned = new Int32Array(0);
+  inDomain = new Int32Array(0);
+  capByDomain = new Float64Array(0);
+  items = new Int32Array(0);
+  inTop = new Uint8Array(0);
+
+  /** Grows the arrays to hold `count` candidates and `domains` domains. */
+  ensure(count: number, domains: number): void {
+    if (this.key.length < count) {
+      const n = Math.max(count, this.key.length * 2, 16);
+      this.key = new Float64Array(n);
+      this.assigned = new Int32Array(n);
+      this.items = new Int32Array(n);
+      this.inTop = new Uint8Array(n);
+    }
+    if (this.inDomain.length < domains) {
+      const n = Math.max(domains, this.inDomain.length * 2, 16);
+      this.inDomain = new Int32Array(n);
+      this.capByDomain = new Float64Array(n);
+    }
+  }
+}
+
 /** Divides `input.replicas` over the candidates; see the module comment. */
-export function splitReplicas(input: SplitInput): SplitResult {
+export function splitReplicas(input: SplitInput, scratch: SplitScratch = new SplitScratch()): SplitResult {
   const { replicas, count, cap, rank, domain, minClouds, maxPerDomain } = input;
-  const unit = input.topology === 'zone' ? 'zone' : 'cloud';
-  const none = (reason: ReasonCode, detail: string): SplitResult => ({ assigned: new Int32Array(count), order: [], failure: { reason, detail } });
-  if (replicas <= 0) return { assigned: new Int32Array(count), order: [], failure: null };
+  const zone = input.topology === 'zone';
+  const unit = zone ? 'zone' : 'cloud';
+  scratch.ensure(count, input.domainCount);
+  const assigned = scratch.assigned;
+  assigned.fill(0, 0, count);
+  const none = (reason: ReasonCode, detail: string): SplitResult => {
+    assigned.fill(0, 0, count);
+    return { assigned, order: [], failure: { reason, detail } };
+  };
+  if (replicas <= 0) return { assigned, order: [], failure: null };
 
   // Pre-checks, loosest first, so the reason names the constraint that actually binds.
   let capSum = 0;
-  const capByRank = new Float64Array(input.quotaByRank.length);
-  const capByDomain = new Float64Array(input.domainCount);
+  const capByRank: number[] = new Array<number>(input.quotaByRank.length).fill(0);
   for (let i = 0; i < count; i++) {
     const c = cap[i] ?? 0;
     capSum += c;
     const r = rank[i] ?? 0;
     capByRank[r] = (capByRank[r] ?? 0) + c;
-    const d = domain[i] ?? 0;
-    capByDomain[d] = (capByDomain[d] ?? 0) + c;
   }
   if (capSum < replicas) {
     return none('INSUFFICIENT_TOTAL_CAPACITY', `needs ${replicas} replicas, the ${count} available clouds have room for ${capSum}`);
@@ -79,14 +113,25 @@ export function splitReplicas(input: SplitInput): SplitResult {
   if (quotaRoom < replicas) {
     return none('QUOTA_EXCEEDED', `needs ${replicas} replicas, the tenant quota admits ${quotaRoom} on the available clouds`);
   }
-  let domains = 0;
+  let domains = count;
   let spreadRoom = 0;
-  for (let d = 0; d < capByDomain.length; d++) {
-    const c = capByDomain[d] ?? 0;
-    if (c > 0) {
-      domains++;
-      spreadRoom += Math.min(c, maxPerDomain);
+  if (zone) {
+    const capByDomain = scratch.capByDomain;
+    capByDomain.fill(0, 0, input.domainCount);
+    for (let i = 0; i < count; i++) {
+      const d = domain[i] ?? 0;
+      capByDomain[d] = (capByDomain[d] ?? 0) + (cap[i] ?? 0);
     }
+    domains = 0;
+    for (let d = 0; d < input.domainCount; d++) {
+      const c = capByDomain[d] ?? 0;
+      if (c > 0) {
+        domains++;
+        spreadRoom += Math.min(c, maxPerDomain);
+      }
+    }
+  } else {
+    for (let i = 0; i < count; i++) spreadRoom += Math.min(cap[i] ?? 0, maxPerDomain);
   }
   if (domains < minClouds) return none('SPREAD_UNSATISFIABLE', `needs ${minClouds} distinct ${unit}s, ${domains} available`);
   if (spreadRoom < replicas) {
@@ -94,9 +139,9 @@ export function splitReplicas(input: SplitInput): SplitResult {
   }
 
   // The fill.
-  const { base, held, topologyWeight, stickyWeight } = input;
-  const assigned = new Int32Array(count);
-  const inDomain = new Int32Array(input.domainCount);
+  const { base, held, topologyWeight, stickyWeight, tie } = input;
+  const inDomain = scratch.inDomain;
+  inDomain.fill(0, 0, input.domainCount);
   const rankLeft = input.quotaByRank.slice();
   let totalLeft = input.quotaTotal;
   let remaining = replicas;
@@ -120,17 +165,54 @@ export function splitReplicas(input: SplitInput): SplitResult {
     remaining -= n;
   };
 
-  const key = new Float64Array(count);
+  // Only the best few candidates enter the heap (a top-k pass, cheaper than heapifying the
+  // fleet); the rest join the moment the heap's best falls below the best of them, so the pops
+  // are exactly those of a heap over every candidate.
+  const key = scratch.key;
   for (let i = 0; i < count; i++) key[i] = value(i);
-  const heap = new MaxHeap(count, key, input.tie);
-  for (let i = 0; i < count; i++) heap.pushUnordered(i);
+  const heap = new MaxHeap(scratch.items, key, tie);
+  const k = Math.min(count, 8 + minClouds + Math.min(replicas, 64));
+  const inTop = scratch.inTop;
+  inTop.fill(0, 0, count);
+  let restBest = -1;
+  if (k === count) {
+    for (let i = 0; i < count; i++) heap.pushUnordered(i);
+  } else {
+    // A min-heap of the k best, kept in the heap's storage while selecting.
+    const sel = new MinHeap(scratch.items, key, tie);
+    for (let i = 0; i < count; i++) {
+      if (sel.size < k) sel.push(i);
+      else if (above(key, tie, i, sel.peek())) {
+        const out = sel.replaceTop(i);
+        if (restBest < 0 || above(key, tie, out, restBest)) restBest = out;
+      } else if (restBest < 0 || above(key, tie, i, restBest)) restBest = i;
+    }
+    heap.size = sel.size;
+    for (let j = 0; j < heap.size; j++) inTop[scratch.items[j] ?? 0] = 1;
+  }
   heap.heapify();
+  const pop = (): number => {
+    for (;;) {
+      if (restBest >= 0 && (heap.size === 0 || !above(key, tie, heap.peek(), restBest))) {
+        for (let i = 0; i < count; i++) {
+          if (inTop[i] === 0) {
+            key[i] = value(i);
+            heap.push(i);
+          }
+        }
+        restBest = -1;
+        continue;
+      }
+      return heap.size === 0 ? -1 : heap.pop();
+    }
+  };
 
   if (minClouds > 1) {
     // One replica in each of the best `minClouds` distinct domains first.
     const aside: number[] = [];
-    while (usedDomains < minClouds && heap.size > 0) {
-      const i = heap.pop();
+    while (usedDomains < minClouds) {
+      const i = pop();
+      if (i < 0) break;
       if ((inDomain[domain[i] ?? 0] ?? 0) > 0) {
         aside.push(i);
         continue;
@@ -148,8 +230,9 @@ export function splitReplicas(input: SplitInput): SplitResult {
     }
   }
 
-  while (remaining > 0 && heap.size > 0) {
-    const i = heap.pop();
+  while (remaining > 0) {
+    const i = pop();
+    if (i < 0) break;
     const v = value(i);
     if (v !== key[i]) {
       key[i] = v;
@@ -178,27 +261,25 @@ export function splitReplicas(input: SplitInput): SplitResult {
   return { assigned, order, failure: null };
 }
 
-/** A binary max-heap of candidate indexes ordered by (key, tie) descending, then index ascending. */
+/** The candidate order: by key, then tie-break draw, descending, then index ascending. */
+function above(key: Float64Array, tie: Float64Array, a: number, b: number): boolean {
+  const ka = key[a] ?? 0;
+  const kb = key[b] ?? 0;
+  if (ka !== kb) return ka > kb;
+  const ta = tie[a] ?? 0;
+  const tb = tie[b] ?? 0;
+  return ta !== tb ? ta > tb : a < b;
+}
+
+/** A binary max-heap of candidate indexes in {@link above} order, over caller-owned storage. */
 class MaxHeap {
-  private readonly items: Int32Array;
   size = 0;
 
   constructor(
-    capacity: number,
+    private readonly items: Int32Array,
     private readonly key: Float64Array,
     private readonly tie: Float64Array,
-  ) {
-    this.items = new Int32Array(Math.max(1, capacity));
-  }
-
-  private above(a: number, b: number): boolean {
-    const ka = this.key[a] ?? 0;
-    const kb = this.key[b] ?? 0;
-    if (ka !== kb) return ka > kb;
-    const ta = this.tie[a] ?? 0;
-    const tb = this.tie[b] ?? 0;
-    return ta !== tb ? ta > tb : a < b;
-  }
+  ) {}
 
   pushUnordered(i: number): void {
     this.items[this.size++] = i;
@@ -208,14 +289,17 @@ class MaxHeap {
     for (let p = (this.size >> 1) - 1; p >= 0; p--) this.down(p);
   }
 
+  peek(): number {
+    return this.items[0] ?? 0;
+  }
+
   push(i: number): void {
     let at = this.size++;
     const items = this.items;
-    items[at] = i;
     while (at > 0) {
       const parent = (at - 1) >> 1;
       const p = items[parent] ?? 0;
-      if (!this.above(i, p)) break;
+      if (!above(this.key, this.tie, i, p)) break;
       items[at] = p;
       at = parent;
     }
@@ -243,12 +327,61 @@ class MaxHeap {
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && this.above(items[r] ?? 0, items[l] ?? 0)) c = r;
+      if (r < n && above(this.key, this.tie, items[r] ?? 0, items[l] ?? 0)) c = r;
       const child = items[c] ?? 0;
-      if (!this.above(child, x)) break;
+      if (!above(this.key, this.tie, child, x)) break;
       items[at] = child;
       at = c;
     }
     items[at] = x;
+  }
+}
+
+/** A binary min-heap in {@link above} order (worst on top), for the top-k pass. */
+class MinHeap {
+  size = 0;
+
+  constructor(
+    private readonly items: Int32Array,
+    private readonly key: Float64Array,
+    private readonly tie: Float64Array,
+  ) {}
+
+  peek(): number {
+    return this.items[0] ?? 0;
+  }
+
+  push(i: number): void {
+    let at = this.size++;
+    const items = this.items;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      const p = items[parent] ?? 0;
+      if (!above(this.key, this.tie, p, i)) break;
+      items[at] = p;
+      at = parent;
+    }
+    items[at] = i;
+  }
+
+  /** Replaces the worst with `i`; returns the one replaced. */
+  replaceTop(i: number): number {
+    const items = this.items;
+    const out = items[0] ?? 0;
+    const n = this.size;
+    let at = 0;
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && above(this.key, this.tie, items[l] ?? 0, items[r] ?? 0)) c = r;
+      const child = items[c] ?? 0;
+      if (!above(this.key, this.tie, i, child)) break;
+      items[at] = child;
+      at = c;
+    }
+    items[at] = i;
+    return out;
   }
 }

@@ -14,14 +14,17 @@ export function utilisationAfter(req: PreparedRequest, snap: Snapshot, slot: num
   const held = req.heldBySlot.size === 0 ? 0 : (req.heldBySlot.get(slot) ?? 0);
   const free = snap.free;
   const capacity = snap.capacity;
+  const needed = req.needed;
+  const at = slot * R;
   let sum = 0;
   let n = 0;
-  for (const r of req.needed) {
-    const cap = capacity[slot * R + r] ?? 0;
+  for (let j = 0; j < needed.length; j++) {
+    const r = needed[j] ?? 0;
+    const cap = capacity[at + r] ?? 0;
     if (cap <= 0) continue;
     const need = req.need[r] ?? 0;
-    const used = cap - ((free[slot * R + r] ?? 0) + held * need) + need;
-    sum += Math.min(1, Math.max(0, used / cap));
+    const used = cap - ((free[at + r] ?? 0) + held * need) + need;
+    sum += used >= cap ? 1 : used <= 0 ? 0 : used / cap;
     n++;
   }
   return n === 0 ? 0 : sum / n;
@@ -31,6 +34,7 @@ export function utilisationAfter(req: PreparedRequest, snap: Snapshot, slot: num
 export const binpackScorer: Scorer = Object.freeze({
   name: 'binpack',
   score(req, candidates, snap, out) {
-    for (let i = 0; i < candidates.count; i++) out[i] = 100 * utilisationAfter(req, snap, candidates.slots[i] ?? 0);
+    const slots = candidates.slots;
+    for (let i = 0; i < candidates.count; i++) out[i] = 100 * utilisationAfter(req, snap, slots[i] ?? 0);
   },
 } satisfies Scorer);

@@ -10,12 +10,19 @@ export const costScorer: Scorer = Object.freeze({
   name: 'cost',
   score(req, candidates, snap, out) {
     const cost = snap.cost;
+    const slots = candidates.slots;
+    const needed = req.needed;
+    const need = req.need;
+    const stride = R;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < candidates.count; i++) {
-      const slot = candidates.slots[i] ?? 0;
+      const at = (slots[i] ?? 0) * stride;
       let c = 0;
-      for (const r of req.needed) c += (cost[slot * R + r] ?? 0) * (req.need[r] ?? 0);
+      for (let j = 0; j < needed.length; j++) {
+        const r = needed[j] ?? 0;
+        c += (cost[at + r] ?? 0) * (need[r] ?? 0);
+      }
       out[i] = c;
       if (c < min) min = c;
       if (c > max) max = c;

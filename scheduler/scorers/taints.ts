@@ -10,8 +10,15 @@ export const taintsScorer: Scorer = Object.freeze({
   name: 'taints',
   score(req, candidates, snap, out) {
     const tolerations = req.spec.tolerations;
+    const flagged = snap.preferTaints;
+    const slots = candidates.slots;
     for (let i = 0; i < candidates.count; i++) {
-      const taints = snap.viewAt(candidates.slots[i] ?? 0)?.cloud.taints ?? [];
+      const slot = slots[i] ?? 0;
+      if (flagged[slot] === 0) {
+        out[i] = 100;
+        continue;
+      }
+      const taints = snap.viewAt(slot)?.cloud.taints ?? [];
       let bad = 0;
       for (const taint of taints) if (taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint))) bad++;
       out[i] = Math.max(0, 100 - 50 * bad);
