@@ -1,0 +1,158 @@
+/**
+ * API load benchmark on loopback: autocannon, 100 connections, ~5 s per operation, against a
+ * server in a child process (so the load generator and the service do not share an event loop).
+ * The server runs the real stack: JWT auth, rate limiting, limit rules, mercurius (JIT), the
+ * scheduler, and a SQLite store with group commit and full fsync. Prints:
+ *
+ *   BENCH api op=requestDeployment req_per_s=… p50_ms=… p99_ms=…
+ *   BENCH api op=fleetSummary req_per_s=… p50_ms=… p99_ms=…
+ *   BENCH api op=typename req_per_s=… p50_ms=… p99_ms=…
+ *
+ * `typename` (`{ __typename }` on the same server) is the ceiling. `BENCH_API_SECONDS` and
+ * `BENCH_API_CONNECTIONS` override duration and connections.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const CHILD_FLAG = 'TIANSHU_BENCH_API_CHILD';
+const TENANT = 'bench';
+const FLEET_SIZE = Number(process.env.BENCH_API_CLOUDS ?? 24);
+
+interface Ready {
+  readonly port: number;
+  readonly token: string;
+}
+
+/** The child: a real server over a fresh SQLite store with a large fleet and an unlimited tenant. */
+async function serveChild(): Promise<void> {
+  const { randomBytes } = await import('node:crypto');
+  const { MLPS, Tiers } = await import('../domain/tiers.js');
+  const { createScheduler, planner } = await import('../scheduler/scheduler.js');
+  const { openStore } = await import('../store/open.js');
+  const { createJwtAuthenticator, mintDevToken } = await import('../api/auth.js');
+  const { createEventBus } = await import('../api/events.js');
+  const { buildServer } = await import('../api/server.js');
+  const dir = process.env.TIANSHU_BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tianshu-bench-'));
+  const store = await openStore(join(dir, 'bench.db'));
+  const tiers = new Tiers(MLPS);
+  const actor = { subject: 'bench', role: 'system', tenant: null };
+  const provinces = ['gd', 'zj', 'bj', 'js', 'sc'];
+  // A fleet of 24 large clouds: admission cost in the store grows with the cloud count (see api/README.md).
+  for (let i = 0; i < FLEET_SIZE; i++) {
+    const p = provinces[i % provinces.length] ?? 'gd';
+    await store.registerCloud(actor, {
+      id: `bench-${i}`,
+      kind: 'simulated',
+      locality: `cn/${p}/c${i % 7}`,
+      zone: `z${i % 3}`,
+      tier: ['L2', 'L3', 'L4'][i % 3] ?? 'L3',
+      tierExclusive: false,
+      attributes: { arch: 'amd64', xinchuang: false, gpuModel: null, labels: {} },
+      taints: [],
+      capacity: { cpu: 1_000_000_000, memory: 1_000_000_000, gpu: 0, instances: 0 },
+      costPerUnit: { cpu: 1 + (i % 5), memory: 1, gpu: 0, instances: 0 },
+      condition: 'Ready',
+      connection: {},
+    });
+  }
+  await store.createTenant(actor, TENANT, 'Benchmark agency');
+  const secret = new Uint8Array(randomBytes(32));
+  const claims = { roleClaim: 'role', tenantClaim: 'tenant', clockToleranceSeconds: 30 };
+  const app = await buildServer({
+    store,
+    planner: planner(createScheduler({ tiers }), tiers),
+    tiers,
+    authenticator: createJwtAuthenticator({ ...claims, key: secret, issuer: 'bench', audience: 'bench', algorithms: ['HS256'] }),
+    events: createEventBus(),
+    mode: 'production',
+    limits: { depth: 10, aliases: 15, cost: 10_000, maxPageSize: 100, defaultPageSize: 20, bodyLimitBytes: 1_048_576, ratePerMinute: 1_000_000_000 },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const token = await mintDevToken({ secret, issuer: 'bench', audience: 'bench', role: 'tenant-admin', tenant: TENANT, ttl: '1h' });
+  process.send?.({ port, token } satisfies Ready);
+  process.on('message', (m) => {
+    if (m === 'stop') {
+      void app
+        .close()
+        .then(() => store.close())
+        .then(() => {
+          if (process.env.TIANSHU_BENCH_DIR === undefined) rmSync(dir, { recursive: true, force: true });
+          process.exit(0);
+        });
+    }
+  });
+}
+
+interface Result {
+  readonly reqPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+async function load(url: string, token: string, seconds: number, connections: number, body: () => string): Promise<Result> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+  });
+  return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+function line(op: string, r: Result): string {
+  return `BENCH api op=${op} req_per_s=${Math.round(r.reqPerSec)} p50_ms=${r.p50} p99_ms=${r.p99}`;
+}
+
+/** Runs the benchmark and prints the three BENCH lines. */
+export async function run(): Promise<void> {
+  const seconds = Number(process.env.BENCH_API_SECONDS ?? 5);
+  const connections = Number(process.env.BENCH_API_CONNECTIONS ?? 100);
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD_FLAG]: '1' }, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Ready));
+      child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    });
+    const url = `http://127.0.0.1:${ready.port}`;
+    const typenameBody = JSON.stringify({ query: '{ __typename }' });
+    const summaryBody = JSON.stringify({ query: '{ fleetSummary { clouds totals { capacity { cpu memory } allocated { cpu memory } headroom { cpu memory } } byTier { tier clouds resources { headroom { cpu } } } byProvince { province clouds resources { headroom { cpu } } } } }' });
+    const deployDoc = 'mutation Deploy($spec: DeploymentSpecInput!) { requestDeployment(spec: $spec) { deployment { id phase slices { cloudId replicas } } } }';
+    let n = 0;
+    const run = `r${Date.now().toString(36)}`;
+    const deployBody = (): string =>
+      JSON.stringify({
+        query: deployDoc,
+        variables: { spec: { tenant: TENANT, name: `${run}-${(n++).toString(36)}`, workload: { kind: 'container', image: 'bench:1' }, replicas: 2, resources: { cpu: 10, memory: 16 }, minTier: 'L2' } },
+      });
+    // Warm up JIT, caches and the page cache.
+    await load(url, ready.token, 1, 10, () => typenameBody);
+    await load(url, ready.token, 1, 10, deployBody);
+    const typename = await load(url, ready.token, seconds, connections, () => typenameBody);
+    const deploy = await load(url, ready.token, seconds, connections, deployBody);
+    const summary = await load(url, ready.token, seconds, connections, () => summaryBody);
+    for (const [op, r] of [['requestDeployment', deploy], ['fleetSummary', summary], ['typename', typename]] as const) {
+      if (r.errors > 0 || r.non2xx > 0) console.error(`bench api ${op}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+      console.log(line(op, r));
+    }
+  } finally {
+    child.send('stop');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+if (process.env[CHILD_FLAG] === '1') {
+  void serveChild();
+} else if (/[\\/]bench[\\/]api\.ts$/.test(process.argv[1] ?? '')) {
+  void run();
+}
