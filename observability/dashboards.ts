@@ -388,11 +388,16 @@ export const TENANTS: DashboardSpec = {
           queries: [{ expr: `sum by (tier) (rate(tianshu_scheduling_unschedulable_total{reason="QUOTA_EXCEEDED"}[${RI}]))`, legend: '{{tier}}' }],
         },
         {
-          title: 'Clouds rejected for quota',
-          description: 'Candidate clouds the quota filter rejected, per second by tier (a tenant near its per-tier limit shows here first).',
+          title: 'Share of placements refused for quota',
+          description: 'Requests refused for quota ÷ all placement decisions, by tier.',
           type: 'timeseries',
-          unit: 'short',
-          queries: [{ expr: `sum by (tier) (rate(tianshu_scheduling_rejections_total{reason="QUOTA_EXCEEDED"}[${RI}]))`, legend: '{{tier}}' }],
+          unit: 'percentunit',
+          queries: [
+            {
+              expr: `sum by (tier) (rate(tianshu_scheduling_unschedulable_total{reason="QUOTA_EXCEEDED"}[${RI}])) / sum by (tier) (rate(tianshu_scheduling_decisions_total[${RI}]))`,
+              legend: '{{tier}}',
+            },
+          ],
         },
       ],
     },

@@ -302,7 +302,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = options.registry ?? new Registry();
   const now = options.now ?? Date.now;
   const registers = [registry];
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client exports these sums as gauges named `_total`, which Prometheus reserves for
+    // counters (promtool check metrics rejects them); the per-type gauges without the suffix
+    // (`nodejs_active_handles{type}`, …) carry the same information.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
 
   const sourceErrors = new FastCounter({
     name: 'tianshu_metrics_source_errors_total',
