@@ -34,7 +34,8 @@ describe('WorkQueue', () => {
   it('deduplicates a waiting key and runs a key added while in flight once more afterwards', async () => {
     const clock = manualClock();
     const seen: string[] = [];
-    let release: (() => void) | null = null;
+    const releases: (() => void)[] = [];
+    const release = (): void => releases.shift()?.();
     const q = new WorkQueue<string>({
       clock,
       random: () => 0.5,
@@ -42,7 +43,7 @@ describe('WorkQueue', () => {
       concurrency: 1,
       process: (key, value) => {
         seen.push(`${key}=${value}`);
-        return new Promise<QueueResult>((r) => (release = () => r({ kind: 'done' })));
+        return new Promise<QueueResult>((r) => void releases.push(() => r({ kind: 'done' })));
       },
     });
     q.add('a', '1');
@@ -50,11 +51,11 @@ describe('WorkQueue', () => {
     q.add('b', '2');
     expect(q.depth).toBe(1);
     q.add('a', '3');
-    release?.();
+    release();
     await flush();
-    release?.();
+    release();
     await flush();
-    release?.();
+    release();
     await flush();
     expect(seen).toEqual(['a=1', 'b=2', 'a=3']);
   });
