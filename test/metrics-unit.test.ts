@@ -5,7 +5,9 @@ import { TianshuError } from '../domain/errors.js';
 import { measureRender, syntheticDecision, syntheticFleet } from '../bench/metrics.js';
 import { startAuditProbe } from '../observability/audit-probe.js';
 import { metricsPlugin } from '../observability/fastify-plugin.js';
+import { instrumentPlanner } from '../observability/instrumented-planner.js';
 import { instrumentProvider } from '../observability/instrumented-provider.js';
+import { aSpec } from './builders.js';
 import { createMetrics, primaryReason } from '../observability/metrics.js';
 import type { FleetView } from '../observability/views.js';
 import { provinceOf } from '../observability/views.js';
@@ -185,6 +187,20 @@ describe('instrumentProvider', () => {
     expect(sample(text, 'tianshu_provider_errors_total', { cloud: 'sz-1', operation: 'apply', code: 'UNAVAILABLE' })).toBe(1);
     expect(sample(text, 'tianshu_provider_errors_total', { cloud: 'sz-1', operation: 'health', code: 'UNHEALTHY' })).toBe(1);
     expect(sample(text, 'tianshu_provider_request_duration_seconds_count', { kind: 'simulated', operation: 'apply' })).toBe(2);
+  });
+});
+
+describe('instrumentPlanner', () => {
+  it('records each decision under the spec’s minimum tier, previews apart', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    const plan = instrumentPlanner((_spec, ok: boolean) => syntheticDecision(ok, ok ? {} : { BELOW_TIER: 3 }), m);
+    const preview = instrumentPlanner((_spec, ok: boolean) => syntheticDecision(ok), m, { preview: true });
+    expect(plan(aSpec().tier('L3').build(), false).ok).toBe(false);
+    preview(aSpec().tier('L3').build(), true);
+    const text = await m.render();
+    expect(sample(text, 'tianshu_scheduling_decisions_total', { result: 'unschedulable', tier: 'L3' })).toBe(1);
+    expect(sample(text, 'tianshu_scheduling_rejections_total', { reason: 'BELOW_TIER', tier: 'L3' })).toBe(3);
+    expect(sample(text, 'tianshu_scheduling_previews_total', { result: 'scheduled' })).toBe(1);
   });
 });
 
