@@ -1,0 +1,282 @@
+/**
+ * Property tests of the placement engine over random fleets and requests: the safety invariants
+ * (tier, exclusivity, residency, capacity, every ancestor's quota), all-or-nothing division, the
+ * spread constraints, determinism, incremental snapshots ≡ fresh ones, and the optimised engine ≡
+ * the naive reference of `scheduler-reference.ts`.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Cloud } from '../domain/cloud.js';
+import type { DeploymentSpec, PlacementSlice } from '../domain/deployment.js';
+import { demandPerReplica } from '../domain/deployment.js';
+import { isWithin } from '../domain/locality.js';
+import { RESOURCE_NAMES } from '../domain/resources.js';
+import type { Headroom, Limits } from '../domain/tenant.js';
+import type { Decision } from '../scheduler/decision.js';
+import { SCORERS } from '../scheduler/registry.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { createSnapshot } from '../scheduler/snapshot.js';
+import type { Snapshot } from '../scheduler/snapshot.js';
+import { aSpec, TEST_TIERS } from './builders.js';
+import { referenceFilter } from './scheduler-reference.js';
+
+const LOCALITIES = ['cn', 'cn/gd', 'cn/gd/sz', 'cn/gd/sz/nanshan', 'cn/gd/gz', 'cn/gdx', 'cn/gdx/sz', 'cn/bj', 'cn/bj/hd'];
+const TIER_LEVELS = TEST_TIERS.scale.levels;
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
+
+const cloudArb = (id: string): fc.Arbitrary<Cloud> =>
+  fc
+    .record({
+      kind: fc.constantFrom('kubernetes', 'ec2', 'simulated'),
+      locality: fc.constantFrom(...LOCALITIES),
+      zone: fc.constantFrom('a', 'b', 'c'),
+      tier: fc.constantFrom(...TIER_LEVELS),
+      tierExclusive: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+      arch: fc.constantFrom('amd64', 'arm64'),
+      xinchuang: fc.boolean(),
+      taint: fc.constantFrom(null, null, null, 'NoSchedule', 'PreferNoSchedule'),
+      label: fc.constantFrom(null, 'gov', 'pub'),
+      cpu: fc.integer({ min: 0, max: 8 }).map((n) => (n === 0 ? 500 : n * 1000)),
+      memory: fc.integer({ min: 0, max: 8 }).map((n) => (n === 0 ? 512 : n * 2048)),
+      gpu: fc.integer({ min: 0, max: 2 }),
+      instances: fc.integer({ min: 0, max: 6 }),
+      used: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
+      cost: fc.integer({ min: 1, max: 5 }),
+      condition: fc.constantFrom('Ready', 'Ready', 'Ready', 'Ready', 'Ready', 'Ready', 'NotReady', 'Cordoned', 'Draining'),
+    })
+    .map((r) => ({
+      id,
+      kind: r.kind,
+      locality: r.locality,
+      zone: r.zone,
+      tier: r.tier,
+      tierExclusive: r.tierExclusive,
+      attributes: { arch: r.arch, xinchuang: r.xinchuang, gpuModel: r.gpu > 0 ? 'A100' : null, labels: r.label === null ? {} : { net: r.label } },
+      taints: r.taint === null ? [] : [{ key: 'dedicated', value: 'x', effect: r.taint }],
+      capacity: { cpu: r.cpu, memory: r.memory, gpu: r.gpu, instances: r.instances },
+      allocated: {
+        cpu: Math.floor(r.cpu * r.used),
+        memory: Math.floor(r.memory * r.used),
+        gpu: Math.floor(r.gpu * r.used),
+        instances: Math.floor(r.instances * r.used),
+      },
+      costPerUnit: { cpu: r.cost / 1000, memory: r.cost / 10_000, gpu: r.cost, instances: r.cost / 10 },
+      condition: r.condition,
+      connection: {},
+      version: 1,
+    }));
+
+const fleetArb: fc.Arbitrary<Cloud[]> = fc.integer({ min: 0, max: 16 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => cloudArb(`c${i}`))));
+
+const specArb: fc.Arbitrary<DeploymentSpec> = fc
+  .record({
+    replicas: fc.integer({ min: 0, max: 8 }),
+    cpu: fc.integer({ min: 0, max: 4 }).map((n) => n * 500),
+    memory: fc.integer({ min: 0, max: 4 }).map((n) => n * 1024),
+    gpu: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 1),
+    vm: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    tier: fc.constantFrom('L1', 'L1', 'L2', 'L2', 'L3', 'L4'),
+    residency: fc.oneof(fc.constant([]), fc.subarray(['cn', 'cn/gd', 'cn/gd/sz', 'cn/bj', 'cn/gdx'])),
+    prefer: fc.constantFrom(undefined, 'cn/gd/sz/nanshan', 'cn/bj'),
+    minClouds: fc.integer({ min: 1, max: 4 }),
+    maxPer: fc.option(fc.integer({ min: 1, max: 5 })),
+    zone: fc.boolean(),
+    strategy: fc.constantFrom('binpack', 'spread', 'cost', 'locality'),
+    tolerate: fc.boolean(),
+    arch: fc.constantFrom(undefined, undefined, undefined, 'amd64'),
+    label: fc.constantFrom(null, null, null, null, 'In', 'NotIn'),
+  })
+  .map((r) => {
+    let b = aSpec()
+      .replicas(r.replicas)
+      .resources({ cpu: r.cpu === 0 && r.memory === 0 && r.gpu === 0 ? 100 : r.cpu, memory: r.memory, gpu: r.gpu })
+      .tier(r.tier)
+      .residency(...r.residency)
+      .minClouds(r.replicas === 0 ? 1 : Math.min(r.minClouds, r.replicas))
+      .topology(r.zone ? 'zone' : 'cloud')
+      .strategy(r.strategy);
+    if (r.vm) b = b.vm('kylin', r.gpu > 0 ? 'gpu.large' : undefined);
+    if (r.prefer !== undefined) b = b.prefer(r.prefer);
+    if (r.maxPer !== null) b = b.maxPerCloud(r.maxPer);
+    if (r.tolerate) b = b.tolerate('dedicated');
+    if (r.arch !== undefined) b = b.arch(r.arch);
+    if (r.label !== null) b = b.label('net', r.label, 'gov');
+    return b.build();
+  });
+
+const limitsArb: fc.Arbitrary<Limits> = fc
+  .record({
+    cpu: fc.option(fc.integer({ min: -1000, max: 20_000 }), { freq: 2 }),
+    memory: fc.option(fc.integer({ min: 0, max: 40_000 }), { freq: 2 }),
+    gpu: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 2 }),
+  })
+  .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)));
+
+const headroomArb: fc.Arbitrary<Headroom[]> = fc.array(
+  fc.record({ total: limitsArb, byTier: fc.dictionary(fc.constantFrom(...TIER_LEVELS), limitsArb, { maxKeys: 2 }) }),
+  { maxLength: 3 },
+).map((levels) => levels.map((l, i) => ({ tenant: ['gd', 'gd/sz', 'gd/sz/health'][i] ?? 'gd', total: l.total, byTier: l.byTier })));
+
+const currentArb = (fleet: readonly Cloud[]): fc.Arbitrary<PlacementSlice[]> =>
+  fleet.length === 0
+    ? fc.constant([])
+    : fc.uniqueArray(fc.record({ cloudId: fc.constantFrom(...fleet.map((c) => c.id)), replicas: fc.integer({ min: 1, max: 3 }) }), {
+        maxLength: 3,
+        selector: (s) => s.cloudId,
+      });
+
+const caseArb = fleetArb.chain((fleet) => fc.record({ fleet: fc.constant(fleet), spec: specArb, headroom: headroomArb, current: currentArb(fleet), seed: fc.string({ maxLength: 6 }) }));
+
+const scheduler = createScheduler({ tiers: TEST_TIERS });
+
+/** The comparable part of a decision. */
+function essence(d: Decision) {
+  return {
+    ok: d.ok,
+    assignments: d.assignments,
+    reasonCounts: d.reasonCounts,
+    failure: d.failure,
+    summary: d.summary,
+    ranked: d.ranked.map((r) => [r.cloudId, r.total, r.maxReplicas]),
+    rejected: [...d.rejected].sort((a, b) => a.cloudId.localeCompare(b.cloudId)),
+  };
+}
+
+function held(current: readonly PlacementSlice[], cloudId: string): number {
+  return current.find((s) => s.cloudId === cloudId)?.replicas ?? 0;
+}
+
+describe('scheduler properties', () => {
+  it('is safe: tier, exclusivity, residency, condition, kind, capacity and every quota hold; all or nothing; spread honoured', () => {
+    let placedSome = 0;
+    fc.assert(
+      fc.property(caseArb, ({ fleet, spec, headroom, current, seed }) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const d = scheduler.place({ spec, headroom, seed, current }, snap);
+        const demand = demandPerReplica(spec);
+        const placed = d.assignments.reduce((s, a) => s + a.replicas, 0);
+        if (placed > 0) placedSome++;
+        expect(placed === spec.replicas || placed === 0).toBe(true);
+        expect(d.ok).toBe(placed === spec.replicas);
+        if (!d.ok) expect(d.failure).not.toBeNull();
+        const minRank = TEST_TIERS.rank(spec.minTier);
+        const heldTotal = current.reduce((s, c) => s + c.replicas, 0);
+        for (const a of d.assignments) {
+          const cloud = fleet.find((c) => c.id === a.cloudId);
+          if (cloud === undefined) throw new Error('unknown cloud');
+          expect(a.replicas).toBeGreaterThan(0);
+          const rank = TEST_TIERS.rank(cloud.tier);
+          expect(rank).toBeGreaterThanOrEqual(minRank);
+          if (cloud.tierExclusive) expect(rank).toBe(minRank);
+          if (spec.residency.length > 0) expect(spec.residency.some((p) => isWithin(cloud.locality, p))).toBe(true);
+          expect(cloud.condition).toBe('Ready');
+          for (const r of RESOURCE_NAMES) {
+            expect(cloud.allocated[r] - held(current, cloud.id) * demand[r] + a.replicas * demand[r]).toBeLessThanOrEqual(cloud.capacity[r]);
+          }
+          if (spec.spread.maxReplicasPerCloud !== undefined && spec.spread.topology === 'cloud') expect(a.replicas).toBeLessThanOrEqual(spec.spread.maxReplicasPerCloud);
+        }
+        // Every ancestor's quota, in total and per tier of the hosting clouds, with held replicas credited.
+        for (const level of headroom) {
+          for (const r of RESOURCE_NAMES) {
+            const limit = level.total[r];
+            if (limit !== undefined && placed > 0 && demand[r] > 0) expect(placed * demand[r]).toBeLessThanOrEqual(limit + heldTotal * demand[r]);
+            for (const [tier, limits] of Object.entries(level.byTier)) {
+              const tl = limits[r];
+              if (tl === undefined || demand[r] === 0) continue;
+              const onTier = d.assignments.filter((a) => fleet.find((c) => c.id === a.cloudId)?.tier === tier).reduce((s, a) => s + a.replicas, 0);
+              const heldOnTier = current.filter((s) => fleet.find((c) => c.id === s.cloudId)?.tier === tier).reduce((s, c) => s + c.replicas, 0);
+              if (onTier > 0) expect(onTier * demand[r]).toBeLessThanOrEqual(tl + heldOnTier * demand[r]);
+            }
+          }
+        }
+        if (d.ok && spec.replicas > 0) {
+          const domainOf = (id: string): string => (spec.spread.topology === 'zone' ? (fleet.find((c) => c.id === id)?.zone ?? '') : id);
+          const perDomain = new Map<string, number>();
+          for (const a of d.assignments) perDomain.set(domainOf(a.cloudId), (perDomain.get(domainOf(a.cloudId)) ?? 0) + a.replicas);
+          expect(perDomain.size).toBeGreaterThanOrEqual(spec.spread.minClouds);
+          const max = spec.spread.maxReplicasPerCloud;
+          if (max !== undefined) for (const n of perDomain.values()) expect(n).toBeLessThanOrEqual(max);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // The generators must exercise placements, not only refusals.
+    expect(placedSome).toBeGreaterThan(RUNS / 20);
+  });
+
+  it('filters exactly like the naive reference: the same feasible set, first reasons and counts', () => {
+    fc.assert(
+      fc.property(caseArb, ({ fleet, spec, headroom, current, seed }) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const d = scheduler.place({ spec, headroom, seed, current }, snap);
+        const ref = referenceFilter(spec, headroom, snap, current);
+        expect(d.reasonCounts).toEqual(ref.reasonCounts);
+        expect(d.ranked.map((r) => r.cloudId).sort()).toEqual([...ref.feasible].sort());
+        expect(new Map(d.rejected.map((r) => [r.cloudId, r.reason]))).toEqual(ref.rejected);
+        expect(d.considered).toBe(fleet.length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('is deterministic: the same snapshot and seed give the same decision, from any scheduler instance', () => {
+    fc.assert(
+      fc.property(caseArb, ({ fleet, spec, headroom, current, seed }) => {
+        const req = { spec, headroom, seed, current };
+        const a = scheduler.place(req, createSnapshot(fleet, TEST_TIERS));
+        const b = createScheduler({ tiers: TEST_TIERS }).place(req, createSnapshot([...fleet].reverse(), TEST_TIERS));
+        expect(essence(b)).toEqual(essence(a));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('runs the fused default scorers bit-for-bit like the per-scorer path', () => {
+    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
+    fc.assert(
+      fc.property(caseArb, ({ fleet, spec, headroom, current, seed }) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const req = { spec, headroom, seed, current };
+        expect(essence(generic.place(req, snap))).toEqual(essence(scheduler.place(req, snap)));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('decides the same on an incrementally updated snapshot as on a fresh one', () => {
+    type Op = { kind: 'alloc'; i: number; f: number } | { kind: 'replace'; cloud: Cloud } | { kind: 'add'; cloud: Cloud } | { kind: 'remove'; i: number };
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('alloc' as const), i: fc.nat(), f: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({ kind: fc.constant('replace' as const), cloud: fc.nat({ max: 13 }).chain((i) => cloudArb(`c${i}`)) }),
+      fc.record({ kind: fc.constant('add' as const), cloud: fc.nat({ max: 99 }).chain((i) => cloudArb(`n${i}`)) }),
+      fc.record({ kind: fc.constant('remove' as const), i: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(caseArb, fc.array(opArb, { maxLength: 8 }), ({ fleet, spec, headroom, current, seed }, ops) => {
+        let snap: Snapshot = createSnapshot(fleet, TEST_TIERS);
+        const req = { spec, headroom, seed, current };
+        scheduler.place(req, snap); // warm the static cache, so stale cache entries would show
+        let clouds = [...fleet];
+        for (const op of ops) {
+          if (op.kind === 'alloc' && clouds.length > 0) {
+            const c = clouds[op.i % clouds.length] as Cloud;
+            const allocated = { cpu: Math.floor(c.capacity.cpu * op.f), memory: Math.floor(c.capacity.memory * op.f), gpu: 0, instances: 0 };
+            snap = snap.withAllocation(c.id, allocated);
+            clouds = clouds.map((x) => (x.id === c.id ? { ...x, allocated } : x));
+          } else if (op.kind === 'replace' || op.kind === 'add') {
+            snap = snap.withCloud(op.cloud);
+            clouds = clouds.some((x) => x.id === op.cloud.id) ? clouds.map((x) => (x.id === op.cloud.id ? op.cloud : x)) : [...clouds, op.cloud];
+          } else if (op.kind === 'remove' && clouds.length > 0) {
+            const c = clouds[op.i % clouds.length] as Cloud;
+            snap = snap.withoutCloud(c.id);
+            clouds = clouds.filter((x) => x.id !== c.id);
+          }
+          scheduler.place(req, snap);
+        }
+        expect(snap.size).toBe(clouds.length);
+        expect(essence(scheduler.place(req, snap))).toEqual(essence(scheduler.place(req, createSnapshot(clouds, TEST_TIERS))));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
