@@ -33,26 +33,32 @@ export interface ChainHead {
 /** The head of an empty chain. */
 export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS_HASH });
 
-/** SHA-256 over the canonical encoding of everything in the event but its own hash. */
-export function hashEvent(e: Omit<AuditEvent, 'hash'>): string {
-  const body = canonicalJson({
-    seq: e.seq,
-    time: e.time,
-    actor: e.actor,
-    role: e.role,
-    action: e.action,
-    object: e.object,
-    result: e.result,
-    detail: e.detail,
-    prevHash: e.prevHash,
-  });
+/** The canonical detail text of events this process chained, so storing them does not encode twice. */
+const detailText = new WeakMap<object, string>();
+
+/** The canonical JSON of an event's detail, as hashed and as stored. */
+export function canonicalDetail(e: Pick<AuditEvent, 'detail'>): string {
+  return detailText.get(e) ?? canonicalJson(e.detail);
+}
+
+/**
+ * SHA-256 over the canonical encoding of everything in the event but its own hash: the JSON object
+ * {action, actor, detail, object, prevHash, result, role, seq, time} with keys in that (sorted)
+ * order, no whitespace. Written out by hand because it runs once per mutation on the hot path.
+ */
+export function hashEvent(e: Omit<AuditEvent, 'hash'>, detail: string = canonicalJson(e.detail)): string {
+  const j = JSON.stringify;
+  const body = `{"action":${j(e.action)},"actor":${j(e.actor)},"detail":${detail},"object":${j(e.object)},"prevHash":${j(e.prevHash)},"result":${j(e.result)},"role":${j(e.role)},"seq":${canonicalJson(e.seq)},"time":${j(e.time)}}`;
   return createHash('sha256').update(body).digest('hex');
 }
 
 /** Chains `draft` after `head` at `time`. */
 export function chainEvent(head: ChainHead, draft: AuditDraft, time: string): AuditEvent {
+  const detail = canonicalJson(draft.detail);
   const unhashed = { seq: head.seq + 1, time, ...draft, prevHash: head.hash };
-  return { ...unhashed, hash: hashEvent(unhashed) };
+  const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed, detail) };
+  detailText.set(event, detail);
+  return event;
 }
 
 /** Signs a checkpoint of `head` taken at `time`. */

@@ -6,7 +6,6 @@
 
 /** Encodes `value` canonically; throws TypeError for values JSON cannot represent faithfully. */
 export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -21,12 +20,23 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
   }
-  if (Array.isArray(value)) return `[${value.map((v: unknown) => canonicalJson(v)).join(',')}]`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   const withToJson = value as { toJSON?: () => unknown };
   if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = record[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }

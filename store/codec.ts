@@ -9,7 +9,7 @@ import type { Resources } from '../domain/resources.js';
 import type { Quota, Tenant } from '../domain/tenant.js';
 import type { Decision } from '../scheduler/decision.js';
 import type { StoredCheckpoint } from './audit-chain.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalDetail } from './audit-chain.js';
 import type { DeploymentRecord, IdempotencyRecord } from './engine.js';
 import type { SliceRecord } from './ledger.js';
 import type { AuditEvent, PlacementRecord } from './store.js';
@@ -244,7 +244,7 @@ export function auditToRow(e: AuditEvent): { seq: number; time: string; actor: s
     action: e.action,
     object: e.object,
     result: e.result,
-    detail: canonicalJson(e.detail),
+    detail: canonicalDetail(e),
     prev_hash: e.prevHash,
     hash: e.hash,
   };

@@ -42,6 +42,8 @@ export interface StateReader {
   cloud(id: string): Promise<Cloud | null>;
   /** Every cloud, sorted by id. */
   clouds(): Promise<readonly Cloud[]>;
+  /** Every cloud by id (the same state as {@link StateReader.clouds}). */
+  cloudMap(): Promise<ReadonlyMap<string, Cloud>>;
   tenant(path: TenantPath): Promise<Tenant | null>;
   /** True when `path` has at least one child tenant. */
   hasChildren(path: TenantPath): Promise<boolean>;

@@ -170,10 +170,6 @@ async function reserve(
   return { tenants, clouds };
 }
 
-function byId(clouds: readonly Cloud[]): Map<string, Cloud> {
-  return new Map(clouds.map((c) => [c.id, c]));
-}
-
 function sliceDetail(slices: readonly SliceRecord[]): PlacementSlice[] {
   return toPlacementSlices(slices);
 }
@@ -273,8 +269,8 @@ function admission(rec: DeploymentRecord, placement: PlacementRecord | null, rep
 
 /** Plans and commits a new deployment (or replays its idempotency key). */
 export function admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planner, options: AdmitOptions = {}): Op<Admission> {
-  const hash = specHash(spec);
   const key = options.idempotencyKey;
+  const hash = key === undefined ? '' : specHash(spec);
   if (key !== undefined && (key.length === 0 || key.length > 256)) {
     throw new TianshuError('VALIDATION', 'idempotencyKey: must be 1 to 256 characters', { field: 'idempotencyKey' });
   }
@@ -307,7 +303,7 @@ export function admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planne
     const clouds = await r.clouds();
     const decision = plan(spec, { clouds, headroom: lineage.map(headroomOf) }, []);
     if (!decision.ok && options.onUnschedulable !== 'pending') throw planFailure(decision, lineage);
-    const known = byId(clouds);
+    const known = await r.cloudMap();
     const slices = decision.ok ? slicesOf(decision, spec, known) : [];
     const ledger = await reserve(r, lineage, spec, [], spec, slices, known);
     const now = ctx.now();
@@ -351,7 +347,7 @@ export function scaleDeployment(actor: Actor, id: string, replicas: number, plan
     const clouds = await r.clouds();
     const decision = plan(spec, { clouds, headroom: lineage.map(headroomOf) }, d.slices);
     if (!decision.ok) throw planFailure(decision, lineage);
-    const known = byId(clouds);
+    const known = await r.cloudMap();
     const slices = slicesOf(decision, spec, known);
     const ledger = await reserve(r, lineage, d.spec, cur.slices, spec, slices, known);
     const now = ctx.now();
@@ -375,7 +371,7 @@ export function replacePlacement(actor: Actor, id: string, plan: Planner, cause:
     const lineage = await lineageOf(r, d.tenant);
     const clouds = await r.clouds();
     const decision = plan(d.spec, { clouds, headroom: lineage.map(headroomOf) }, d.slices);
-    const known = byId(clouds);
+    const known = await r.cloudMap();
     const slices = decision.ok ? slicesOf(decision, d.spec, known) : cur.slices.filter((s) => keep?.({ cloudId: s.cloudId, replicas: s.replicas }) ?? true);
     const ledger = await reserve(r, lineage, d.spec, cur.slices, d.spec, slices, known);
     const now = ctx.now();

@@ -67,15 +67,24 @@ async function latestPlacement(q: Queryable, id: string): Promise<PlacementRecor
   return r === null ? null : rowToPlacement(r);
 }
 
-function readerFor(c: pg.PoolClient): StateReader {
+/**
+ * Reads for one attempt. With `lockTenants` (every attempt after a conflict) tenant rows are read
+ * `FOR UPDATE`: a request that lost a race once waits for its lineage instead of racing again, so
+ * re-planning makes progress even when every request shares one root tenant.
+ */
+function readerFor(c: pg.PoolClient, lockTenants: boolean): StateReader {
+  let clouds: Promise<Cloud[]> | undefined;
+  let byId: Promise<Map<string, Cloud>> | undefined;
+  const loadClouds = (): Promise<Cloud[]> => (clouds ??= rows<CloudRow>(c, 'SELECT * FROM clouds ORDER BY id').then((rs) => rs.map(rowToCloud)));
   return {
     cloud: async (id) => {
       const r = await first<CloudRow>(c, 'SELECT * FROM clouds WHERE id = $1', [id]);
       return r === null ? null : rowToCloud(r);
     },
-    clouds: async () => (await rows<CloudRow>(c, 'SELECT * FROM clouds ORDER BY id')).map(rowToCloud),
+    clouds: loadClouds,
+    cloudMap: () => (byId ??= loadClouds().then((list) => new Map(list.map((x) => [x.id, x])))),
     tenant: async (p) => {
-      const r = await first<TenantRow>(c, 'SELECT * FROM tenants WHERE path = $1', [p]);
+      const r = await first<TenantRow>(c, `SELECT * FROM tenants WHERE path = $1${lockTenants ? ' FOR UPDATE' : ''}`, [p]);
       return r === null ? null : rowToTenant(r);
     },
     hasChildren: async (p) => (await first(c, 'SELECT 1 FROM tenants WHERE parent = $1 LIMIT 1', [p])) !== null,
@@ -179,7 +188,7 @@ export class PostgresEngine implements Engine {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const out = await op(readerFor(client), this.ctx);
+        const out = await op(readerFor(client, attempt > 1), this.ctx);
         if (out.kind === 'read') {
           await client.query('COMMIT');
           return out.value;

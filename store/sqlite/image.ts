@@ -29,6 +29,7 @@ export class Image {
   private readonly children = new Map<string, number>();
   private readonly cloudUse = new Map<string, number>();
   private sortedClouds: Cloud[] | null = null;
+  private readonly slotOf = new Map<string, number>();
   head: ChainHead = EMPTY_HEAD;
 
   /** Replaces the whole image. */
@@ -49,10 +50,30 @@ export class Image {
     this.head = head;
   }
 
-  /** Every cloud sorted by id (cached until a cloud changes). */
+  /**
+   * Every cloud sorted by id. A new array whenever a cloud changes (planners may cache per array
+   * identity); an update copies the array and replaces one slot instead of sorting again.
+   */
   cloudList(): readonly Cloud[] {
-    this.sortedClouds ??= [...this.clouds.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (this.sortedClouds === null) {
+      this.sortedClouds = [...this.clouds.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      this.slotOf.clear();
+      this.sortedClouds.forEach((c, i) => this.slotOf.set(c.id, i));
+    }
     return this.sortedClouds;
+  }
+
+  private setCloud(id: string, next: Cloud | null): void {
+    const slot = this.slotOf.get(id);
+    if (next !== null && this.clouds.has(id) && slot !== undefined && this.sortedClouds !== null) {
+      const copy = this.sortedClouds.slice();
+      copy[slot] = next;
+      this.sortedClouds = copy;
+    } else {
+      this.sortedClouds = null;
+    }
+    if (next === null) this.clouds.delete(id);
+    else this.clouds.set(id, next);
   }
 
   hasChildren(path: string): boolean {
@@ -113,11 +134,7 @@ export class Image {
       (k) => this.deployments.get(k)?.deployment,
     );
 
-    for (const w of m.clouds) {
-      if (w.next === null) this.clouds.delete(w.key);
-      else this.clouds.set(w.key, w.next);
-    }
-    if (m.clouds.length > 0) this.sortedClouds = null;
+    for (const w of m.clouds) this.setCloud(w.key, w.next);
     for (const w of m.tenants) if (w.next !== null) this.putTenant(w.next, w.expectedVersion === null);
     for (const w of m.deployments) this.putDeployment(w.key, w.next);
     for (const w of m.idempotency) {

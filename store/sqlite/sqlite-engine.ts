@@ -83,6 +83,10 @@ export function openSqliteEngine(path: string, options: ResolvedOptions): Sqlite
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal' && path !== ':memory:') throw new Error(`could not switch ${path} to WAL (journal_mode is ${String(mode)})`);
     db.pragma('synchronous = FULL');
+    // A larger page cache and fewer, larger WAL checkpoints: durability is unchanged (every commit
+    // still fsyncs the WAL), the checkpoint's own fsyncs are just amortised over more commits.
+    db.pragma('cache_size = -65536');
+    db.pragma('wal_autocheckpoint = 4096');
     db.pragma('foreign_keys = ON');
     const key = migrate(db, path, options);
     return new SqliteEngine(db, path, key, options);
@@ -177,6 +181,7 @@ export class SqliteEngine implements Engine {
       auditPurgeScope: db.prepare('SELECT seq, hash FROM audit_events WHERE time < ? ORDER BY seq DESC LIMIT 1'),
       auditFirst: db.prepare('SELECT min(seq) FROM audit_events').pluck(),
       auditPurge: db.prepare('DELETE FROM audit_events WHERE seq <= ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       headGet: db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
       headSet: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
       checkpointAll: db.prepare('SELECT * FROM audit_checkpoints ORDER BY id'),
@@ -187,6 +192,7 @@ export class SqliteEngine implements Engine {
     this.reader = {
       cloud: (id) => Promise.resolve(image.clouds.get(id) ?? null),
       clouds: () => Promise.resolve(image.cloudList()),
+      cloudMap: () => Promise.resolve(image.clouds),
       tenant: (p) => Promise.resolve(image.tenants.get(p) ?? null),
       hasChildren: (p) => Promise.resolve(image.hasChildren(p)),
       deployment: (id) => Promise.resolve(image.deployments.get(id) ?? null),
@@ -249,8 +255,7 @@ export class SqliteEngine implements Engine {
     }
     const staged: Staged[] = [];
     try {
-      const dv = this.db.pragma('data_version', { simple: true }) as number;
-      if (dv !== this.dataVersion) this.reloadImage();
+      if (this.s.dataVersion.get() !== this.dataVersion) this.reloadImage();
       for (const p of batch) {
         try {
           const out = await p.op(this.reader, this.ctx);
@@ -381,7 +386,7 @@ export class SqliteEngine implements Engine {
         (s.idemAll.all() as IdempotencyRow[]).map(rowToIdempotency),
         this.head(),
       );
-      this.dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+      this.dataVersion = this.s.dataVersion.get() as number;
     };
     if (this.db.inTransaction) load();
     else this.db.transaction(load).deferred();

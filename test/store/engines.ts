@@ -14,6 +14,7 @@ import { describeWithComponents, POSTGRES_COMPONENTS } from '../rig/components.j
 import { createDatabase, startPostgres } from '../rig/postgres.js';
 import type { PostgresInstance, StartPostgresOptions } from '../rig/postgres.js';
 import type { TianshuStore } from '../../store/core.js';
+import { GENESIS_HASH } from '../../store/audit-chain.js';
 import { openStore } from '../../store/open.js';
 import type { StoreOptions } from '../../store/options.js';
 
@@ -36,6 +37,8 @@ export interface Harness {
   fresh(): Promise<string>;
   open(url: string, options?: StoreOptions): Promise<TianshuStore>;
   raw(url: string): Promise<RawDb>;
+  /** Empties a PostgreSQL database in place (much faster than a new one); null for SQLite, whose store caches state. */
+  readonly reset: ((url: string) => Promise<void>) | null;
   /** Several stores on one fresh database (several "service instances" for PostgreSQL; one for SQLite). */
   openMany(url: string, n: number, options?: StoreOptions): Promise<TianshuStore[]>;
 }
@@ -56,6 +59,7 @@ function sqliteHarness(opts: HarnessOptions): Harness {
   });
   return {
     engine: 'sqlite',
+    reset: null,
     fresh() {
       dir ??= mkdtempSync(join(opts.memoryBacked === true ? '/dev/shm' : tmpdir(), 'tianshu-store-'));
       return Promise.resolve(join(dir, `db-${++n}.sqlite`));
@@ -84,6 +88,16 @@ function postgresHarness(opts: HarnessOptions): Harness {
   const start = (): Promise<PostgresInstance> => (server ??= startPostgres(opts.pgSettings === undefined ? {} : { settings: opts.pgSettings }));
   return {
     engine: 'postgres',
+    async reset(url) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('TRUNCATE clouds, tenants, deployments, slices, placements, idempotency, audit_events, audit_checkpoints CASCADE');
+        await client.query(`UPDATE audit_head SET seq = 0, hash = '${GENESIS_HASH}'`);
+      } finally {
+        await client.end();
+      }
+    },
     async fresh() {
       const s = await start();
       return createDatabase(s.url, `store_${process.pid}_${++n}`);

@@ -22,13 +22,13 @@ CREATE TABLE deployments (
   spec TEXT NOT NULL, generation INTEGER NOT NULL, phase TEXT NOT NULL, message TEXT NOT NULL,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL,
   UNIQUE (tenant, name)
-);
+) WITHOUT ROWID;
 CREATE TABLE slices (
   deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
   cloud_id TEXT NOT NULL REFERENCES clouds(id), tier TEXT NOT NULL,
   replicas INTEGER NOT NULL CHECK (replicas > 0),
   PRIMARY KEY (deployment_id, cloud_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX slices_cloud ON slices(cloud_id);
 CREATE TABLE placements (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,7 +41,7 @@ CREATE TABLE idempotency (
   tenant TEXT NOT NULL, key TEXT NOT NULL, spec_hash TEXT NOT NULL,
   deployment_id TEXT NOT NULL, created_at TEXT NOT NULL,
   PRIMARY KEY (tenant, key)
-);
+) WITHOUT ROWID;
 CREATE TABLE audit_events (
   seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
   action TEXT NOT NULL, object TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL,
