@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ConfigSchema } from '../config/schema.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const chartDir = join(root, 'charts', 'tianshu');
@@ -161,6 +162,34 @@ describe('chart: versions', () => {
     // every default value has a schema entry (the schema refuses unknown keys, so a key missing
     // there would make the chart refuse its own defaults)
     expect(Object.keys(values).filter((k) => !(k in schema.properties))).toEqual([]);
+  });
+});
+
+/** Config fields the chart sets itself (from other values or the pod), so `config` must not carry them. */
+const CHART_OWNED = {
+  top: ['listen', 'dataDir', 'database'],
+  auth: ['oidc', 'devSecretFile'],
+} as const;
+
+describe("chart: values.schema.json's config follows the service's config schema", () => {
+  interface JsonSchemaObject {
+    properties: Record<string, JsonSchemaObject>;
+    additionalProperties?: boolean;
+  }
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as JsonSchemaObject;
+  const config = schema.properties.config;
+  const keys = (o: JsonSchemaObject | undefined): string[] => Object.keys(o?.properties ?? {}).sort();
+
+  it('accepts every top-level field the service knows, except those the chart owns', () => {
+    expect(config?.additionalProperties).toBe(false);
+    expect([...keys(config), ...CHART_OWNED.top].sort()).toEqual(Object.keys(ConfigSchema.shape).sort());
+  });
+
+  it('accepts every auth, limits and demo field, except the OIDC settings and dev secret file the chart owns', () => {
+    const shape = ConfigSchema.shape;
+    expect([...keys(config?.properties.auth), ...CHART_OWNED.auth].sort()).toEqual(Object.keys(shape.auth.unwrap().shape).sort());
+    expect(keys(config?.properties.limits)).toEqual(Object.keys(shape.limits.unwrap().shape).sort());
+    expect(keys(config?.properties.demo)).toEqual(Object.keys(shape.demo.unwrap().shape).sort());
   });
 });
 

@@ -4,7 +4,7 @@
  * accepted by a real kube-apiserver with server-side dry-run and strict field validation.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -119,6 +119,29 @@ function kinds(objects: KubeObject[]): string[] {
   return objects.map((o) => o.kind).sort();
 }
 
+/** The environment the container would see: literal values, and Secret values decoded. */
+function podEnv(objs: KubeObject[]): Record<string, string> {
+  const secrets = new Map(objs.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, (o as KubeObject & { data: Record<string, string> }).data]));
+  const env: Record<string, string> = {};
+  for (const e of only<DeploymentObject>(objs, 'Deployment').spec.template.spec.containers[0]?.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (ref !== undefined) {
+      const data = secrets.get(ref.name);
+      // a Secret the operator manages (e.g. tianshu-db): stand in a plausible value
+      env[e.name] = data === undefined ? 'postgres://tianshu:pw@postgres.db.svc:5432/tianshu' : Buffer.from(data[ref.key] ?? '', 'base64').toString();
+    }
+  }
+  return env;
+}
+
+/** Loads a rendered config.yaml with the service's own loader, as the pod would (env overrides applied). */
+function loadRendered(objs: KubeObject[]): Config {
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === release) as (KubeObject & { data: Record<string, string> }) | undefined;
+  return validateConfig(applyEnvOverrides(parseConfigText(cm?.data['config.yaml'] ?? '', '/etc/tianshu/config.yaml'), podEnv(objs)));
+}
+
+
 const dashboardFiles = readdirSync(join(chartDir, 'files')).filter((f) => f.endsWith('.json'));
 const hasAlerts = readdirSync(join(chartDir, 'files')).includes('alerts.yaml');
 /**
@@ -218,32 +241,12 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
   });
 
   it("renders configurations the service's own loader accepts, with the env the pod gets", () => {
-    /** The environment the container would see: literal values, and Secret values decoded. */
-    const podEnv = (objs: KubeObject[]): Record<string, string> => {
-      const secrets = new Map(objs.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, (o as KubeObject & { data: Record<string, string> }).data]));
-      const env: Record<string, string> = {};
-      for (const e of only<DeploymentObject>(objs, 'Deployment').spec.template.spec.containers[0]?.env ?? []) {
-        const ref = e.valueFrom?.secretKeyRef;
-        if (e.value !== undefined) env[e.name] = e.value;
-        else if (ref !== undefined) {
-          const data = secrets.get(ref.name);
-          // a Secret the operator manages (e.g. tianshu-db): stand in a plausible value
-          env[e.name] = data === undefined ? 'postgres://tianshu:pw@postgres.db.svc:5432/tianshu' : Buffer.from(data[ref.key] ?? '', 'base64').toString();
-        }
-      }
-      return env;
-    };
-    const load = (objs: KubeObject[]): Config => {
-      const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === release) as (KubeObject & { data: Record<string, string> }) | undefined;
-      return validateConfig(applyEnvOverrides(parseConfigText(cm?.data['config.yaml'] ?? '', '/etc/tianshu/config.yaml'), podEnv(objs)));
-    };
-
-    const dev = load(defaults);
+    const dev = loadRendered(defaults);
     expect(dev.mode).toBe('development');
     expect(dev.listen).toEqual({ host: '0.0.0.0', port: 4000 });
     expect(dev.database.url).toBeUndefined();
 
-    const prod = load(productionObjects);
+    const prod = loadRendered(productionObjects);
     expect(prod.mode).toBe('production');
     expect(prod.database.url).toMatch(/^postgres:\/\//);
     expect(prod.auth.oidc).toEqual({
@@ -260,9 +263,22 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
       { id: 'local', kind: 'kubernetes', locality: 'cn/gd/gz', tier: 'L2', capacity: { cpu: 16000, memory: 65536 }, connection: { inCluster: true } },
     ];
     const tenants = [{ path: 'gd', quota: { total: { cpu: 8000 } } }, { path: 'gd/sz' }];
-    const withClouds = load(render('-f', valuesFile(scratch, 'clouds.yaml', { config: { demo: { enabled: false }, clouds, tenants } })));
+    const withClouds = loadRendered(render('-f', valuesFile(scratch, 'clouds.yaml', { config: { demo: { enabled: false }, clouds, tenants } })));
     expect(withClouds.clouds.map((c) => c.id)).toEqual(['gd-sz-k8s', 'local']);
     expect(withClouds.tenants.map((t) => t.path)).toEqual(['gd', 'gd/sz']);
+  });
+
+  it('takes config/example.yaml as `config`, minus the fields the chart owns, and the service accepts the result', (ctx) => {
+    const examplePath = join(root, 'config', 'example.yaml');
+    if (!existsSync(examplePath)) ctx.skip('config/example.yaml is not there yet');
+    const example = parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown> & { auth?: Record<string, unknown>; clouds?: { id: string }[] };
+    const { listen: _listen, dataDir: _dataDir, database: _database, auth, ...rest } = example;
+    const { oidc: _oidc, devSecretFile: _devSecretFile, ...chartAuth } = auth ?? {};
+    const objs = render('-f', valuesFile(scratch, 'example-config.yaml', { config: { ...rest, auth: chartAuth } }));
+    const loaded = loadRendered(objs);
+    expect(loaded.clouds.map((c) => c.id)).toEqual((example.clouds ?? []).map((c) => c.id));
+    expect(loaded.limits).toEqual(example.limits);
+    expect(loaded.listen).toEqual({ host: '0.0.0.0', port: 4000 });
   });
 
   it('grants the provider and the leader lease exactly what they need', () => {
