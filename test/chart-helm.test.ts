@@ -428,6 +428,11 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
       { name: 'production-without-oidc', values: { config: { mode: 'production' } }, message: /\/oidc\/enabled/ },
       { name: 'oidc-without-issuer', values: { oidc: { enabled: true, audience: 'x', jwksUrl: 'https://i/jwks' } }, message: /\/oidc\/issuer/ },
       { name: 'root', values: { securityContext: { runAsNonRoot: false } }, message: /\/securityContext\/runAsNonRoot/ },
+      {
+        name: 'replicas-on-one-volume',
+        values: { replicaCount: 2, persistence: { enabled: true }, database: { url: 'postgres://t@db:5432/t' }, config: { mode: 'production' }, oidc: { enabled: true, existingSecret: 'sso' } },
+        message: /\/replicaCount': maximum: got 2, want 1/,
+      },
       { name: 'bad-port', values: { containerPort: 70000 }, message: /\/containerPort/ },
     ];
     for (const c of cases) {
