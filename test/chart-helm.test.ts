@@ -178,6 +178,19 @@ describeWithComponents(['helm'], 'chart: helm lint and template', () => {
     }
   });
 
+  it('packages with its dashboards, alert rules and example, and the package renders the same', () => {
+    const pkg = helm('package', chartDir, '--destination', scratch);
+    expect(pkg.status, pkg.stderr).toBe(0);
+    const tgz = join(scratch, 'tianshu-0.1.0.tgz');
+    const res = helm('template', release, tgz, '--namespace', namespace, ...production);
+    expect(res.status, res.stderr).toBe(0);
+    const fromPackage = parseAllDocuments(res.stdout).map((d) => d.toJS() as KubeObject | null);
+    expect(fromPackage.filter((o) => o !== null)).toEqual(productionObjects);
+    const shipped = spawnSync('tar', ['tzf', tgz], { encoding: 'utf8' }).stdout.split('\n');
+    expect(shipped).toContain('tianshu/examples/production.yaml');
+    expect(shipped).not.toContain('tianshu/files/.gitkeep');
+  });
+
   it('renders the default install: one SQLite replica, hardened, probed, with RBAC', () => {
     expect(kinds(defaults)).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
