@@ -24,6 +24,10 @@ const LOCALITIES = ['cn', 'cn/gd', 'cn/gd/sz', 'cn/gd/sz/nanshan', 'cn/gd/gz', '
 const TIER_LEVELS = TEST_TIERS.scale.levels;
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
+function labelsOf(label: string | null): Record<string, string> {
+  return label === null ? {} : { net: label };
+}
+
 const cloudArb = (id: string): fc.Arbitrary<Cloud> =>
   fc
     .record({
@@ -51,7 +55,7 @@ const cloudArb = (id: string): fc.Arbitrary<Cloud> =>
       zone: r.zone,
       tier: r.tier,
       tierExclusive: r.tierExclusive,
-      attributes: { arch: r.arch, xinchuang: r.xinchuang, gpuModel: r.gpu > 0 ? 'A100' : null, labels: r.label === null ? {} : { net: r.label } },
+      attributes: { arch: r.arch, xinchuang: r.xinchuang, gpuModel: r.gpu > 0 ? 'A100' : null, labels: labelsOf(r.label) },
       taints: r.taint === null ? [] : [{ key: 'dedicated', value: 'x', effect: r.taint }],
       capacity: { cpu: r.cpu, memory: r.memory, gpu: r.gpu, instances: r.instances },
       allocated: {
