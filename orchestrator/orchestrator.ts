@@ -28,6 +28,8 @@ import type { Deployment, Phase } from '../domain/deployment.js';
 import { isTianshuError, toTianshuError, TianshuError } from '../domain/errors.js';
 import type { DeploymentEvent, DeploymentEventType, PublishEvent } from '../domain/events.js';
 import type { Resources } from '../domain/resources.js';
+import type { Tenant } from '../domain/tenant.js';
+import { tenantLineage } from '../domain/tenant.js';
 import { RESOURCE_NAMES } from '../domain/resources.js';
 import { createProvider } from '../providers/registry.js';
 import type { Provider, Slice, SliceRef, SliceStatus } from '../providers/provider.js';
@@ -40,6 +42,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { parseOrchestratorConfig } from './config.js';
 import type { OrchestratorConfig, OrchestratorConfigInput } from './config.js';
 import { createLocalLease } from './lease.js';
+import { choosePreemption, evictionPlanner, mayPreempt, quotaAncestor } from './preemption.js';
 import type { Fence, Lease } from './lease.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
@@ -59,6 +62,8 @@ export interface OrchestratorHooks {
   recordDrain?(cloud: string, outcome: MoveOutcome): void;
   /** A Degraded/Pending deployment was re-planned because capacity appeared. */
   recordRebalance?(outcome: MoveOutcome): void;
+  /** A higher-priority deployment evicted `victims` lower-priority ones to fit. */
+  recordPreemption?(preemptor: string, victims: number): void;
   /** A provider apply call is about to be made (the benchmark times dispatch with it). */
   onApply?(slice: Slice): void;
   /** This replica gained (true) or lost (false) leadership. */
@@ -118,6 +123,7 @@ export interface OrchestratorStats {
     rebalances: number;
     deletions: number;
     leftoversRemoved: number;
+    preemptions: number;
   }>;
 }
 
@@ -201,7 +207,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const drainRetryAt = new Map<string, number>();
   const drainLimiter = new RateLimiter(config.drainRatePerSecond, clock);
   const rebalanceLimiter = new RateLimiter(config.rebalanceRatePerSecond, clock);
-  const counters = { applies: 0, removes: 0, providerErrors: 0, phaseChanges: 0, failovers: 0, drains: 0, rebalances: 0, deletions: 0, leftoversRemoved: 0 };
+  const counters = { applies: 0, removes: 0, providerErrors: 0, phaseChanges: 0, failovers: 0, drains: 0, rebalances: 0, deletions: 0, leftoversRemoved: 0, preemptions: 0 };
+  const preempting = new Set<string>();
+  const preemptRetryAt = new Map<string, number>();
 
   let running = false;
   let leading = false;
@@ -388,6 +396,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   async function syncDeployment(d: Deployment, mode: 'now' | 'ifAbsent', e: number): Promise<void> {
     if (!isLeader(e)) return;
     const t = trackOf(d);
+    if ((d.phase === 'Pending' || d.phase === 'Degraded') && d.spec.allowPreemption) void preempt(d, e);
     const targets = new Set<string>([...d.slices.map((s) => s.cloudId), ...t.applied.keys()]);
     if (targets.size === 0) {
       // Nothing to touch on any cloud: a zero-replica deployment, or a deletion with no slices.
@@ -549,7 +558,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
 
   // --- periodic work -----------------------------------------------------------------------
 
-  async function forEachDeployment(query: { cloudId?: string; phase?: Phase }, fn: (d: Deployment) => Promise<void> | void, e: number): Promise<void> {
+  async function forEachDeployment(query: { cloudId?: string; phase?: Phase; under?: string }, fn: (d: Deployment) => Promise<void> | void, e: number): Promise<void> {
     let after: string | undefined;
     for (;;) {
       if (!isLeader(e)) return;
@@ -580,7 +589,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       await forEachDeployment({}, (d) => syncDeployment(d, 'ifAbsent', e), e);
       for (const cs of clouds.values()) if (cs.cloud.condition !== 'NotReady') void sweep(cs, e);
     } else {
-      for (const phase of ['Scheduled', 'Deploying', 'Failed', 'Degraded', 'Deleting'] as const) {
+      for (const phase of ['Scheduled', 'Deploying', 'Failed', 'Degraded', 'Deleting', 'Pending'] as const) {
         await forEachDeployment({ phase }, (d) => syncDeployment(d, 'ifAbsent', e), e);
       }
     }
@@ -757,6 +766,63 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       }
     } finally {
       rebalancing = false;
+    }
+  }
+
+  /**
+   * Lets a Pending/Degraded deployment that asked for it (`allowPreemption`) evict lower-priority
+   * slices under the same quota ancestor, fewest first; each eviction is a `replacePlacement` with
+   * cause `preempt` and the preemptor named in the explanation, plus one `deployment.preempt` audit
+   * event listing the victims.
+   */
+  async function preempt(d: Deployment, e: number): Promise<void> {
+    if (preempting.has(d.id) || (preemptRetryAt.get(d.id) ?? 0) > clock.now() || !isLeader(e)) return;
+    preempting.add(d.id);
+    try {
+      const lineage: Tenant[] = [];
+      for (const path of tenantLineage(d.tenant)) {
+        const t = await store.getTenant(path);
+        if (t !== null) lineage.push(t);
+      }
+      const ancestor = quotaAncestor(d.tenant, lineage);
+      const candidates: Deployment[] = [];
+      await forEachDeployment({ under: ancestor }, (v) => void (mayPreempt(d, v, ancestor) && candidates.push(v)), e);
+      const state = { clouds: await store.listClouds(), headroom: await store.headroom(d.tenant) };
+      if (deps.planner(d.spec, state, d.slices).ok) {
+        // It fits as things are: a plain re-plan, no eviction.
+        const res = await store.replacePlacement(actor(), d.id, deps.planner, 'rebalance');
+        movedEvent(res);
+        await syncDeployment(res.deployment, 'now', e);
+        return;
+      }
+      const choice = candidates.length === 0 ? null : choosePreemption(d, candidates, state, deps.planner);
+      if (choice === null) {
+        preemptRetryAt.set(d.id, clock.now() + config.backoff.maxMs);
+        return;
+      }
+      await store.recordAudit(actor(), 'deployment.preempt', `deployment/${d.tenant}/${d.name}`, 'ok', {
+        preemptor: d.id,
+        priority: d.spec.priority,
+        quotaAncestor: ancestor,
+        victims: choice.victims.map((v) => ({ id: v.id, tenant: v.tenant, name: v.name, priority: v.spec.priority, slices: v.slices })),
+      });
+      for (const v of choice.victims) {
+        if (!isLeader(e)) return;
+        const res = await store.replacePlacement(actor(), v.id, evictionPlanner(d), 'preempt', () => false);
+        counters.preemptions++;
+        movedEvent(res);
+        await syncDeployment(res.deployment, 'now', e);
+      }
+      hooks.recordPreemption?.(d.id, choice.victims.length);
+      const res = await store.replacePlacement(actor(), d.id, deps.planner, 'preempt');
+      movedEvent(res);
+      if (res.placement?.decision.ok !== true) preemptRetryAt.set(d.id, clock.now() + config.backoff.maxMs);
+      await syncDeployment(res.deployment, 'now', e);
+    } catch (err) {
+      preemptRetryAt.set(d.id, clock.now() + config.backoff.maxMs);
+      log('warn', 'preemption failed', { deploymentId: d.id, error: toTianshuError(err).message });
+    } finally {
+      preempting.delete(d.id);
     }
   }
 

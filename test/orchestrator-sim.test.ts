@@ -225,4 +225,31 @@ describe('orchestrator with simulated clouds', () => {
     bad.setErrorRate(0);
     await eventually('slow Running', async () => (await phaseOf(slow)) === 'Running');
   });
+
+  it('preempts lower-priority slices under the same quota ancestor, explained and audited, and no one else', async () => {
+    await store.createTenant(OPERATOR, 'bj', 'Beijing');
+    await store.createTenant(OPERATOR, 'bj/x', 'Beijing X');
+    await fleet.add(store, simCloud('sz-1', { cpu: 4_000 }));
+    const log = eventLog();
+    const o = start({ publish: log.publish });
+    const other = await request('other', 2, { tenant: 'bj/x', priority: 0 });
+    const batch = await request('batch', 4, { priority: 10 });
+    await eventually('Running', async () => (await phaseOf(other)) === 'Running' && (await phaseOf(batch)) === 'Running');
+    const urgent = await request('urgent', 4, { priority: 100, allowPreemption: true }, true);
+    expect(await phaseOf(urgent)).toBe('Pending');
+    await eventually('urgent Running', async () => (await phaseOf(urgent)) === 'Running');
+    const victim = await store.getDeployment(batch);
+    expect(victim?.phase).toBe('Degraded');
+    expect(victim?.message).toBe('preempted by gd/sz/urgent (priority 100)');
+    expect((await store.getPlacement(batch))?.cause).toBe('preempt');
+    expect((await store.getPlacement(urgent))?.cause).toBe('preempt');
+    expect(await phaseOf(other)).toBe('Running');
+    const audit = await store.listAuditEvents({ first: 1000 });
+    const pre = audit.items.filter((a) => a.action === 'deployment.preempt');
+    expect(pre).toHaveLength(1);
+    expect(pre[0]?.detail).toMatchObject({ preemptor: urgent, victims: [{ id: batch, priority: 10 }] });
+    expect(o.stats().counters.preemptions).toBe(1);
+    await eventually('converged', async () => (await fleetProblems(store, fleet)).length === 0);
+    expect(await store.checkLedger()).toEqual([]);
+  });
 });
