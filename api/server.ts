@@ -24,6 +24,7 @@ import { createErrorFormatter, formatError } from './errors.js';
 import type { EventBus } from './events.js';
 import { limitRules } from './limits.js';
 import type { QueryLimits } from './limits.js';
+import { registerGraphiql } from './graphiql.js';
 import { createResolvers } from './resolvers.js';
 import type { ApiContext } from './resolvers.js';
 import { SCHEMA_SDL } from './schema.js';
@@ -139,11 +140,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     now: deps.now ?? (() => Date.now()),
   });
 
+  if (!production) registerGraphiql(app);
+
   await app.register(mercurius, {
     schema: SCHEMA_SDL,
     // mercurius' resolver typing is loose (`any` sources); ours are checked in resolvers.ts.
     resolvers: resolvers as IResolvers,
-    graphiql: !production,
+    // GraphiQL is served from local assets by registerGraphiql (mercurius' page loads them from a CDN).
+    graphiql: false,
     jit: deps.jit ?? 1,
     graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
     validationRules: rules,
