@@ -31,7 +31,7 @@ export function prepareRequest(req: PlacementRequest, snap: Snapshot): PreparedR
 
   const heldBySlot = current.length === 0 ? NOTHING_HELD : new Map<number, number>();
   const tierCount = snap.tiers.scale.levels.length;
-  const heldByRank: number[] = new Array<number>(tierCount).fill(0);
+  const heldByRank: number[] = Array.from({ length: tierCount }, () => 0);
   let heldTotal = 0;
   for (const slice of current) {
     if (slice.replicas <= 0) continue;
@@ -86,7 +86,7 @@ function quotaPlan(
   heldByRank: readonly number[],
 ): QuotaPlan {
   let total = Number.POSITIVE_INFINITY;
-  const byRank: number[] = new Array<number>(snap.tiers.scale.levels.length).fill(Number.POSITIVE_INFINITY);
+  const byRank: number[] = Array.from({ length: snap.tiers.scale.levels.length }, () => Number.POSITIVE_INFINITY);
   for (const level of headroom) {
     total = Math.min(total, replicasAdmitted(level.total, demand, needed, heldTotal));
     for (const [tier, limits] of Object.entries(level.byTier)) {

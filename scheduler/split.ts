@@ -97,7 +97,7 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
 
   // Pre-checks, loosest first, so the reason names the constraint that actually binds.
   let capSum = 0;
-  const capByRank: number[] = new Array<number>(input.quotaByRank.length).fill(0);
+  const capByRank: number[] = Array.from({ length: input.quotaByRank.length }, () => 0);
   for (let i = 0; i < count; i++) {
     const c = cap[i] ?? 0;
     capSum += c;
@@ -169,7 +169,10 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
   // fleet); the rest join the moment the heap's best falls below the best of them, so the pops
   // are exactly those of a heap over every candidate.
   const key = scratch.key;
-  for (let i = 0; i < count; i++) key[i] = value(i);
+  let anyHeld = false;
+  if (stickyWeight !== 0) for (let i = 0; i < count && !anyHeld; i++) anyHeld = (held[i] ?? 0) > 0;
+  if (topologyWeight === 0 && !anyHeld) key.set(base.subarray(0, count));
+  else for (let i = 0; i < count; i++) key[i] = value(i);
   const heap = new MaxHeap(scratch.items, key, tie);
   const k = Math.min(count, 8 + minClouds + Math.min(replicas, 64));
   const inTop = scratch.inTop;
