@@ -481,8 +481,11 @@ export interface PlanningStateLike {
 
 /**
  * An adapter from the scheduler to the store's `Planner`: `(spec, state, current) → Decision`.
- * Snapshots are cached by the identity of `state.clouds`, so re-planning against the same state
- * does not rebuild the indexes. The seed is the deployment's tenant and name, so a re-plan of the
+ * The snapshot follows the store's state incrementally: clouds whose object identity changed since
+ * the last call (typically the one or two an admission just allocated on) are replaced with
+ * {@link Snapshot.withCloud}, which keeps the indexes and the static-filter memo, so the cost of an
+ * admission does not grow with the fleet. A changed set of cloud ids, or a change touching a large
+ * share of the fleet, rebuilds. The seed is the deployment's tenant and name, so a re-plan of the
  * same deployment on the same state replays.
  */
 export function planner(
@@ -491,9 +494,31 @@ export function planner(
 ): (spec: DeploymentSpec, state: PlanningStateLike, current: readonly PlacementSlice[]) => Decision {
   let cached: { clouds: readonly Cloud[]; snap: Snapshot } | null = null;
   return (spec, state, current) => {
-    if (cached?.clouds !== state.clouds) cached = { clouds: state.clouds, snap: createSnapshot(state.clouds, tiers) };
+    if (cached === null) cached = { clouds: state.clouds, snap: createSnapshot(state.clouds, tiers) };
+    else if (cached.clouds !== state.clouds) cached = { clouds: state.clouds, snap: followSnapshot(cached.snap, cached.clouds, state.clouds, tiers) };
     return scheduler.place({ spec, headroom: state.headroom, seed: `${spec.tenant}/${spec.name}`, current }, cached.snap);
   };
+}
+
+/**
+ * Brings `snap` (built from `prev`) up to `next`: replaces each cloud whose object changed, or
+ * rebuilds when the ids differ or so many clouds changed that copying columns per change would
+ * cost more than one rebuild.
+ */
+export function followSnapshot(snap: Snapshot, prev: readonly Cloud[], next: readonly Cloud[], tiers: Tiers): Snapshot {
+  if (prev.length !== next.length) return createSnapshot(next, tiers);
+  const changed: Cloud[] = [];
+  const budget = Math.max(8, next.length >> 4);
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i];
+    const b = next[i];
+    if (a === b || b === undefined) continue;
+    if (a === undefined || a.id !== b.id || changed.length >= budget) return createSnapshot(next, tiers);
+    changed.push(b);
+  }
+  let out = snap;
+  for (const c of changed) out = out.withCloud(c);
+  return out;
 }
 
 /** How many replicas the free capacity of `slot` admits, with held replicas credited back. */
