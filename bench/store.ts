@@ -80,7 +80,7 @@ function specs(count: number, prefix: string): DeploymentSpec[] {
   for (let i = 0; i < count; i++) {
     out.push(
       parseDeploymentSpec(
-        { tenant: `bench/t${i % TENANTS}`, name: `${prefix}-${i}`, workload: { kind: 'container', image: 'registry.gov.cn/app:1' }, replicas: 1, resources: { cpu: 100, memory: 64 }, minTier: 'L2' },
+        { tenant: `agency${i % TENANTS}/unit`, name: `${prefix}-${i}`, workload: { kind: 'container', image: 'registry.gov.cn/app:1' }, replicas: 1, resources: { cpu: 100, memory: 64 }, minTier: 'L2' },
         tiers,
       ),
     );
@@ -90,8 +90,11 @@ function specs(count: number, prefix: string): DeploymentSpec[] {
 
 async function setup(store: TianshuStore): Promise<void> {
   for (let i = 0; i < CLOUDS; i++) await store.registerCloud(ACTOR, cloud(i));
-  await store.createTenant(ACTOR, 'bench', 'Bench', { total: { cpu: 1e12 }, byTier: {} });
-  for (let t = 0; t < TENANTS; t++) await store.createTenant(ACTOR, `bench/t${t}`, `Tenant ${t}`, { total: { cpu: 1e11 }, byTier: {} });
+  // Eight agencies, each with one sub-unit: quota is enforced at both levels of every lineage.
+  for (let t = 0; t < TENANTS; t++) {
+    await store.createTenant(ACTOR, `agency${t}`, `Agency ${t}`, { total: { cpu: 1e12 }, byTier: {} });
+    await store.createTenant(ACTOR, `agency${t}/unit`, `Unit ${t}`, { total: { cpu: 1e11 }, byTier: {} });
+  }
 }
 
 /** Closed loop: `clients` workers take specs from a shared list until it is empty or time is up. */
@@ -160,6 +163,7 @@ async function postgres(): Promise<void> {
 /** Runs the store benchmark and prints its BENCH lines. */
 export async function run(): Promise<void> {
   const group = await sqlite('group');
+  if (process.env.STORE_BENCH_ONLY === 'group') return;
   const single = await sqlite('single');
   console.log(`# store bench: group commit is ${(group / single).toFixed(1)}x the one-transaction-per-request baseline`);
   await postgres();

@@ -7,6 +7,7 @@
  * `seq|hash|time` with the store's checkpoint key; a stored or exported checkpoint beyond the last
  * event reveals truncation, and the checkpoint written by a retention purge anchors what remains.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditCheckpoint, AuditEvent, AuditVerification } from './store.js';
 import { canonicalJson } from './canonical-json.js';
@@ -49,7 +50,13 @@ export function canonicalDetail(e: Pick<AuditEvent, 'detail'>): string {
 export function hashEvent(e: Omit<AuditEvent, 'hash'>, detail: string = canonicalJson(e.detail)): string {
   const j = JSON.stringify;
   const body = `{"action":${j(e.action)},"actor":${j(e.actor)},"detail":${detail},"object":${j(e.object)},"prevHash":${j(e.prevHash)},"result":${j(e.result)},"role":${j(e.role)},"seq":${canonicalJson(e.seq)},"time":${j(e.time)}}`;
-  return createHash('sha256').update(body).digest('hex');
+  return sha256(body);
+}
+
+/** One-shot `crypto.hash` where the runtime has it (Node ≥ 20.12), else a Hash object. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+function sha256(text: string): string {
+  return oneShot !== undefined ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }
 
 /** Chains `draft` after `head` at `time`. */

@@ -45,6 +45,8 @@ export interface StateReader {
   /** Every cloud by id (the same state as {@link StateReader.clouds}). */
   cloudMap(): Promise<ReadonlyMap<string, Cloud>>;
   tenant(path: TenantPath): Promise<Tenant | null>;
+  /** The tenants along `path`'s lineage, root first; shorter than the lineage when a node is missing. */
+  lineage(path: TenantPath): Promise<readonly Tenant[]>;
   /** True when `path` has at least one child tenant. */
   hasChildren(path: TenantPath): Promise<boolean>;
   deployment(id: string): Promise<DeploymentRecord | null>;

@@ -85,14 +85,13 @@ function notDeleting(d: Deployment, what: string): void {
 }
 
 /** The tenant's lineage, root first; NOT_FOUND naming the first missing node. */
-async function lineageOf(r: StateReader, path: TenantPath): Promise<Tenant[]> {
-  const out: Tenant[] = [];
-  for (const p of tenantLineage(path)) {
-    const t = await r.tenant(p);
-    if (t === null) throw new TianshuError('NOT_FOUND', `tenant ${p} does not exist`, { tenant: p });
-    out.push(t);
+async function lineageOf(r: StateReader, path: TenantPath): Promise<readonly Tenant[]> {
+  const found = await r.lineage(path);
+  const want = tenantLineage(path);
+  for (let i = 0; i < want.length; i++) {
+    if (found[i]?.path !== want[i]) throw new TianshuError('NOT_FOUND', `tenant ${want[i] ?? path} does not exist`, { tenant: want[i] ?? path });
   }
-  return out;
+  return found;
 }
 
 function checkExpected(kind: string, id: string, actual: number, expected: number | undefined): void {

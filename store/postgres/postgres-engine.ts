@@ -16,7 +16,7 @@ import type { Cloud } from '../../domain/cloud.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { TianshuError } from '../../domain/errors.js';
 import type { Tenant, TenantPath } from '../../domain/tenant.js';
-import { parentOf } from '../../domain/tenant.js';
+import { parentOf, tenantLineage } from '../../domain/tenant.js';
 import type { AuditSource, ChainHead, StoredCheckpoint } from '../audit-chain.js';
 import { chainEvent } from '../audit-chain.js';
 import type { AuditRow, CheckpointRow, CloudRow, DeploymentRow, IdempotencyRow, PlacementRow, SliceRow, TenantRow } from '../codec.js';
@@ -86,6 +86,17 @@ function readerFor(c: pg.PoolClient, lockTenants: boolean): StateReader {
     tenant: async (p) => {
       const r = await first<TenantRow>(c, `SELECT * FROM tenants WHERE path = $1${lockTenants ? ' FOR UPDATE' : ''}`, [p]);
       return r === null ? null : rowToTenant(r);
+    },
+    lineage: async (p) => {
+      // One round trip for the whole lineage; `ORDER BY path` is root first and is also the lock order.
+      const found = await rows<TenantRow>(c, `SELECT * FROM tenants WHERE path = ANY($1) ORDER BY path COLLATE "C"${lockTenants ? ' FOR UPDATE' : ''}`, [tenantLineage(p)]);
+      const out: Tenant[] = [];
+      for (const q of tenantLineage(p)) {
+        const r = found.find((x) => x.path === q);
+        if (r === undefined) break;
+        out.push(rowToTenant(r));
+      }
+      return out;
     },
     hasChildren: async (p) => (await first(c, 'SELECT 1 FROM tenants WHERE parent = $1 LIMIT 1', [p])) !== null,
     deployment: async (id) => deploymentRecord(c, await first<DeploymentRow>(c, 'SELECT * FROM deployments WHERE id = $1', [id])),

@@ -17,7 +17,7 @@ import type { Cloud } from '../../domain/cloud.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { TianshuError } from '../../domain/errors.js';
 import type { Tenant, TenantPath } from '../../domain/tenant.js';
-import { parentOf } from '../../domain/tenant.js';
+import { parentOf, tenantLineage } from '../../domain/tenant.js';
 import type { AuditSource, ChainHead, StoredCheckpoint } from '../audit-chain.js';
 import type { AuditRow, CheckpointRow, CloudRow, DeploymentRow, IdempotencyRow, PlacementRow, SliceRow, TenantRow } from '../codec.js';
 import {
@@ -194,6 +194,15 @@ export class SqliteEngine implements Engine {
       clouds: () => Promise.resolve(image.cloudList()),
       cloudMap: () => Promise.resolve(image.clouds),
       tenant: (p) => Promise.resolve(image.tenants.get(p) ?? null),
+      lineage: (p) => {
+        const out: Tenant[] = [];
+        for (const q of tenantLineage(p)) {
+          const t = image.tenants.get(q);
+          if (t === undefined) break;
+          out.push(t);
+        }
+        return Promise.resolve(out);
+      },
       hasChildren: (p) => Promise.resolve(image.hasChildren(p)),
       deployment: (id) => Promise.resolve(image.deployments.get(id) ?? null),
       deploymentByName: (t, n) => Promise.resolve(image.deploymentByName(t, n)),
