@@ -3,6 +3,7 @@
  * faults, failover, recovery, drain, rebalance, scale and deletion.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OrchestratorView } from '../observability/views.js';
 import { createOrchestrator } from '../orchestrator/orchestrator.js';
 import type { Orchestrator, OrchestratorDeps } from '../orchestrator/orchestrator.js';
 import { openStore } from '../store/open.js';
@@ -54,7 +55,10 @@ describe('orchestrator with simulated clouds', () => {
     expect(await fleetProblems(store, fleet)).toEqual([]);
     expect(log.events.filter((e) => e.type === 'PHASE_CHANGED' && e.phase === 'Running').map((e) => e.name).sort()).toEqual(['api', 'idle', 'web']);
     expect(o.stats().counters.applies).toBe(3);
-    expect(o.stats().leader).toBe(true);
+    // stats() feeds metrics.setOrchestratorSource as it is.
+    const view: OrchestratorView = o.stats();
+    expect(view.leader).toBe(true);
+    expect(view.queues?.map((q) => q.cloud).sort()).toEqual(['sz-1', 'sz-2']);
   });
 
   it('goes through Deploying while replicas come up', async () => {
