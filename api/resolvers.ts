@@ -19,7 +19,7 @@ import type { Principal } from './auth.js';
 import { formatError } from './errors.js';
 import type { DeploymentEvent, DeploymentEventType, EventBus } from './events.js';
 import { parseCloudPatch, parseFirst, parseIdempotencyKey, parseNewCloud, parseQuota, parseReason, parseReplicas, parseSpec, parseTenantPath } from './inputs.js';
-import { cloudView, explanationView, fleetSummaryView, placementView, quotaUseView, tenantView } from './views.js';
+import { cloudView, explanationData, explanationView, fleetSummaryView, placementView, quotaUseView, tenantView } from './views.js';
 
 const { GraphQLError } = gql;
 
@@ -86,7 +86,7 @@ function enrich(e: unknown): unknown {
   if (!(isTianshuError(e, 'UNSCHEDULABLE') || isTianshuError(e, 'QUOTA_EXCEEDED'))) return e;
   const d = decisionOf(e);
   if (d === null) return e;
-  const view = explanationView(d);
+  const view = explanationData(d);
   return new TianshuError(e.code, e.message, { ...e.details, decision: undefined, explanation: view, summary: d.summary, reasonCounts: view.reasonCounts }, { cause: e });
 }
 

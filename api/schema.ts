@@ -108,7 +108,11 @@ type Explanation {
   reasonCounts: [ReasonCount!]!
   failure: Failure
   demand: Resources!
+  "On a stored explanation: how many ranked clouds and rejections were left out (reasonCounts still count every cloud)."
+  omitted: Omitted
 }
+
+type Omitted { ranked: Int! rejected: Int! }
 
 type Placement { generation: Int! slices: [Slice!]! cause: String! decidedAt: String! explanation: Explanation! }
 

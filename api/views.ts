@@ -25,19 +25,33 @@ export function quotaView(q: Quota): { total: Record<string, number | null>; byT
   return { total: limitsView(q.total), byTier: Object.entries(q.byTier).map(([tier, limits]) => ({ tier, limits: limitsView(limits) })) };
 }
 
-/** The explanation of a decision in GraphQL shape. */
+/**
+ * The explanation of a decision in GraphQL shape. `ranked`, `rejected` and `summary` are functions
+ * (GraphQL calls a function-valued field), so the scheduler materialises them only when a client
+ * selects them.
+ */
 export function explanationView(d: Decision): Record<string, unknown> {
   return {
     ok: d.ok,
-    summary: d.summary,
+    summary: () => d.summary,
     considered: d.considered,
     assignments: d.assignments,
-    ranked: d.ranked.map((r) => ({ ...r, maxReplicas: Number.isFinite(r.maxReplicas) ? Math.min(r.maxReplicas, INT_MAX) : INT_MAX })),
-    rejected: d.rejected,
+    ranked: () => rankedView(d),
+    rejected: () => d.rejected,
     reasonCounts: Object.entries(d.reasonCounts).map(([reason, count]) => ({ reason, count })),
     failure: d.failure,
     demand: d.demand,
+    omitted: d.omitted ?? null,
   };
+}
+
+/** The explanation as plain data, for error extensions (which are serialised as JSON, not resolved). */
+export function explanationData(d: Decision): Record<string, unknown> {
+  return { ...explanationView(d), summary: d.summary, ranked: rankedView(d), rejected: d.rejected };
+}
+
+function rankedView(d: Decision): Record<string, unknown>[] {
+  return d.ranked.map((r) => ({ ...r, maxReplicas: Number.isFinite(r.maxReplicas) ? Math.min(r.maxReplicas, INT_MAX) : INT_MAX }));
 }
 
 /** A stored placement in GraphQL shape. */

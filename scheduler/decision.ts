@@ -47,4 +47,24 @@ export interface Decision {
   readonly demand: Resources;
   /** How many clouds were considered. */
   readonly considered: number;
+  /**
+   * Present on a stored (bounded) explanation: how many ranked clouds and rejections were left
+   * out of `ranked` and `rejected`. `reasonCounts` and `summary` always count every cloud.
+   */
+  readonly omitted?: { readonly ranked: number; readonly rejected: number };
 }
+
+/** How much of an explanation is kept when a decision is stored with every placement. */
+export interface ExplanationBounds {
+  /** Ranked clouds kept, best first; chosen clouds are always kept in addition. */
+  readonly ranked: number;
+  /** Example rejections kept per reason code (the count per reason stays exact). */
+  readonly rejectedPerReason: number;
+}
+
+/**
+ * The bounds used for stored explanations: enough for a person to see why the chosen clouds won
+ * and, for each reason, which clouds it excluded and with what numbers, while a placement row
+ * stays small whatever the size of the fleet.
+ */
+export const STORED_EXPLANATION_BOUNDS: ExplanationBounds = Object.freeze({ ranked: 16, rejectedPerReason: 8 });

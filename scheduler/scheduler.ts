@@ -13,7 +13,8 @@ import type { DeploymentSpec, PlacementSlice } from '../domain/deployment.js';
 import { scale, ZERO } from '../domain/resources.js';
 import type { Headroom } from '../domain/tenant.js';
 import type { Tiers } from '../domain/tiers.js';
-import type { Decision, RankedCloud, Rejection } from './decision.js';
+import { STORED_EXPLANATION_BOUNDS } from './decision.js';
+import type { Decision, ExplanationBounds, RankedCloud, Rejection } from './decision.js';
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
@@ -362,40 +363,62 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       summary ?? successSummary,
       ok ? scale(req.demand, req.replicas) : ZERO,
       considered,
-      () => rankAll(req, snap),
-      () => rejections(req, snap),
+      (limit, keep) => rankAll(req, snap, limit, keep),
+      (perReason) => rejections(req, snap, perReason),
     );
   }
 
-  function rankAll(req: PreparedRequest, snap: Snapshot): readonly RankedCloud[] {
+  /**
+   * Feasible clouds best first with their score breakdown: all of them, or the best `limit` plus
+   * any cloud in `keep` (the chosen ones). Totals come straight from the score columns; the
+   * per-scorer objects are built only for the clouds returned.
+   */
+  function rankAll(req: PreparedRequest, snap: Snapshot, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): RankedList {
     const cols = newColumns(snap.slotCount, scorers.length);
     const ev = evaluate(req, snap, cols);
     const w = weights[req.spec.strategy];
-    const out: { cloud: RankedCloud; tie: number }[] = [];
+    const order: { i: number; total: number; tie: number }[] = [];
     for (let i = 0; i < ev.feasible; i++) {
-      const slot = cols.slots[i] ?? 0;
-      const view = snap.viewAt(slot);
-      if (view === undefined) continue;
-      const terms = scorers.map((s, k) => ({ scorer: s.name, score: round2(cols.terms[k]?.[i] ?? 0), weight: w[s.name] }));
-      const total = round2(terms.reduce((sum, t) => sum + t.score * t.weight, 0));
-      const maxReplicas = Math.min(cols.cap[i] ?? 0, quotaReplicas(req, view.tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
-      out.push({ cloud: { cloudId: view.cloud.id, total, terms, maxReplicas }, tie: cols.tie[i] ?? 0 });
+      let total = 0;
+      scorers.forEach((sc, k) => {
+        total += round2(cols.terms[k]?.[i] ?? 0) * w[sc.name];
+      });
+      order.push({ i, total: round2(total), tie: cols.tie[i] ?? 0 });
     }
-    out.sort((a, b) => b.cloud.total - a.cloud.total || b.tie - a.tie);
-    return out.map((o) => o.cloud);
+    order.sort((a, b) => b.total - a.total || b.tie - a.tie);
+    const out: RankedCloud[] = [];
+    for (let n = 0; n < order.length; n++) {
+      const o = order[n];
+      const view = o === undefined ? undefined : snap.viewAt(cols.slots[o.i] ?? 0);
+      if (o === undefined || view === undefined) continue;
+      if (n >= limit && keep?.has(view.cloud.id) !== true) continue;
+      const terms = scorers.map((sc, k) => ({ scorer: sc.name, score: round2(cols.terms[k]?.[o.i] ?? 0), weight: w[sc.name] }));
+      const maxReplicas = Math.min(cols.cap[o.i] ?? 0, quotaReplicas(req, view.tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
+      out.push({ cloudId: view.cloud.id, total: o.total, terms, maxReplicas });
+    }
+    return { items: out, omitted: order.length - out.length };
   }
 
-  function rejections(req: PreparedRequest, snap: Snapshot): readonly Rejection[] {
+  /** Rejected clouds with the first filter that rejected each and why: all, or at most `perReason` of each reason. */
+  function rejections(req: PreparedRequest, snap: Snapshot, perReason = Number.POSITIVE_INFINITY): RejectionList {
     const cols = newColumns(snap.slotCount, scorers.length);
     const { statics, dynRejected } = evaluate(req, snap, cols);
     const dyn = new Map<number, number>();
     for (let k = 0; k < dynRejected; k++) dyn.set(cols.dynSlots[k] ?? 0, cols.dynReason[k] ?? 0);
     const out: Rejection[] = [];
+    const kept = new Map<number, number>();
+    let omitted = 0;
     for (let slot = 0; slot < snap.slotCount; slot++) {
       const id = statics.reasonBySlot[slot] || dyn.get(slot) || 0;
       const view = snap.viewAt(slot);
       const reason = REASON_CODES[id - 1];
       if (id === 0 || view === undefined || reason === undefined) continue;
+      const n = kept.get(id) ?? 0;
+      if (n >= perReason) {
+        omitted++;
+        continue;
+      }
+      kept.set(id, n + 1);
       const filter = filterOfReason.get(reason);
       const verdict = filter?.check(req, view, snap);
       out.push({
@@ -405,17 +428,31 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         detail: verdict !== undefined && !verdict.ok ? verdict.detail : REASONS[reason],
       });
     }
-    return out;
+    return { items: out, omitted };
   }
 
   return Object.freeze({ tiers, weights, place: decide, preview: decide });
 }
 
+/** Ranked clouds, possibly bounded, and how many were left out. */
+interface RankedList {
+  readonly items: readonly RankedCloud[];
+  readonly omitted: number;
+}
+
+/** Rejections, possibly bounded per reason, and how many were left out. */
+interface RejectionList {
+  readonly items: readonly Rejection[];
+  readonly omitted: number;
+}
+
 /**
  * A {@link Decision} whose `ranked`, `rejected` and (on success) `summary` are computed on first
- * read; `toJSON` materialises them, so persisting a decision as JSON keeps the whole explanation.
- * (A class rather than an object literal with getters: V8 builds the latter on a slow path that
- * cost more than filtering 100 clouds.) Copy it with `toJSON()`, not with object spread.
+ * read. `toJSON` is the stored form: the explanation bounded by {@link STORED_EXPLANATION_BOUNDS}
+ * (chosen clouds and the best runners-up; a few examples per rejection reason, with exact counts),
+ * so a placement row stays small at any fleet size; the getters give the whole explanation, for a
+ * live preview. (A class rather than an object literal with getters: V8 builds the latter on a
+ * slow path that cost more than filtering 100 clouds.) Copy it with `toJSON()`, not with spread.
  */
 export class EngineDecision implements Decision {
   private rankedCache: readonly RankedCloud[] | null = null;
@@ -430,8 +467,8 @@ export class EngineDecision implements Decision {
     summary: string | (() => string),
     readonly demand: Decision['demand'],
     readonly considered: number,
-    private readonly rank: () => readonly RankedCloud[],
-    private readonly reject: () => readonly Rejection[],
+    private readonly rank: (limit?: number, keep?: ReadonlySet<string>) => RankedList,
+    private readonly reject: (perReason?: number) => RejectionList,
   ) {
     this.summaryCache = typeof summary === 'string' ? summary : null;
     this.summarise = typeof summary === 'string' ? () => summary : summary;
@@ -441,13 +478,13 @@ export class EngineDecision implements Decision {
 
   /** Every feasible cloud, best first, with its score breakdown. */
   get ranked(): readonly RankedCloud[] {
-    this.rankedCache ??= this.rank();
+    this.rankedCache ??= this.rank().items;
     return this.rankedCache;
   }
 
   /** Every rejected cloud with the first filter that rejected it and why. */
   get rejected(): readonly Rejection[] {
-    this.rejectedCache ??= this.reject();
+    this.rejectedCache ??= this.reject().items;
     return this.rejectedCache;
   }
 
@@ -457,19 +494,26 @@ export class EngineDecision implements Decision {
     return this.summaryCache;
   }
 
-  /** The decision as a plain object, explanation included. */
-  toJSON(): Decision {
-    return {
+  /**
+   * The stored form: a plain object with the explanation bounded by `bounds`. `JSON.stringify`
+   * passes the property key as the argument, which selects the stored bounds.
+   */
+  toJSON(bounds: ExplanationBounds | string = STORED_EXPLANATION_BOUNDS): Decision {
+    if (typeof bounds === 'string') bounds = STORED_EXPLANATION_BOUNDS;
+    const ranked = this.rank(bounds.ranked, new Set(this.assignments.map((a) => a.cloudId)));
+    const rejected = this.reject(bounds.rejectedPerReason);
+    const base = {
       ok: this.ok,
       assignments: this.assignments,
-      ranked: this.ranked,
-      rejected: this.rejected,
+      ranked: ranked.items,
+      rejected: rejected.items,
       reasonCounts: this.reasonCounts,
       failure: this.failure,
       summary: this.summary,
       demand: this.demand,
       considered: this.considered,
     };
+    return ranked.omitted === 0 && rejected.omitted === 0 ? base : { ...base, omitted: { ranked: ranked.omitted, rejected: rejected.omitted } };
   }
 }
 

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
+import { STORED_EXPLANATION_BOUNDS } from './decision.js';
+import type { Decision } from './decision.js';
+import { createScheduler } from './scheduler.js';
+import { createSnapshot } from './snapshot.js';
+
+const scheduler = createScheduler({ tiers: TEST_TIERS });
+
+function decide(lowTier: number, feasible: number, replicas: number): Decision {
+  const clouds = [
+    ...Array.from({ length: lowTier }, (_, i) => aCloud(`low-${i}`).tier('L1').cpu(8_000).build()),
+    ...Array.from({ length: feasible }, (_, i) => aCloud(`ok-${i}`).tier('L3').cpu(8_000 + i).build()),
+  ];
+  const spec = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L3').build();
+  return scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/x' }, createSnapshot(clouds, TEST_TIERS));
+}
+
+describe('the stored explanation', () => {
+  it('keeps a bounded number of examples per reason while counting every cloud', () => {
+    const d = decide(100, 40, 3);
+    const stored = JSON.parse(JSON.stringify(d)) as Decision;
+    expect(stored.reasonCounts).toEqual({ BELOW_TIER: 100 });
+    expect(stored.rejected).toHaveLength(STORED_EXPLANATION_BOUNDS.rejectedPerReason);
+    expect(stored.rejected.every((r) => r.reason === 'BELOW_TIER' && /L1/.test(r.detail))).toBe(true);
+    expect(stored.ranked.length).toBeLessThanOrEqual(STORED_EXPLANATION_BOUNDS.ranked + 3);
+    expect(stored.omitted).toEqual({ ranked: 40 - stored.ranked.length, rejected: 100 - STORED_EXPLANATION_BOUNDS.rejectedPerReason });
+    // The live decision still explains every cloud.
+    expect(d.rejected).toHaveLength(100);
+    expect(d.ranked).toHaveLength(40);
+  });
+
+  it('always keeps every chosen cloud with its score breakdown', () => {
+    const d = decide(0, 60, 30);
+    const stored = JSON.parse(JSON.stringify(d)) as Decision;
+    const kept = new Set(stored.ranked.map((r) => r.cloudId));
+    for (const a of stored.assignments) expect(kept.has(a.cloudId)).toBe(true);
+    for (const r of stored.ranked) expect(r.terms.length).toBeGreaterThan(0);
+  });
+
+  it('stores a small fleet whole, with nothing omitted', () => {
+    const stored = JSON.parse(JSON.stringify(decide(3, 4, 2))) as Decision;
+    expect(stored.rejected).toHaveLength(3);
+    expect(stored.ranked).toHaveLength(4);
+    expect(stored.omitted).toBeUndefined();
+  });
+});
