@@ -11,6 +11,7 @@ import { tenantLineage, UNLIMITED } from '../domain/tenant.js';
 import { signCheckpoint, verifyChain } from './audit-chain.js';
 import type { Engine, Op } from './engine.js';
 import { headroomOf, recomputeLedger } from './ledger.js';
+import { fenced } from './fence.js';
 import * as ops from './operations.js';
 import type { ResolvedOptions } from './options.js';
 import type {
@@ -69,16 +70,16 @@ export class EngineStore implements TianshuStore {
     return this.e.getCloud(id);
   }
   registerCloud(actor: Actor, cloud: NewCloud): Promise<Cloud> {
-    return this.run(() => ops.registerCloud(actor, cloud));
+    return this.run(() => fenced(actor, ops.registerCloud(actor, cloud)));
   }
   updateCloud(actor: Actor, id: string, patch: CloudPatch, expectedVersion?: number): Promise<Cloud> {
-    return this.run(() => ops.updateCloud(actor, id, patch, expectedVersion));
+    return this.run(() => fenced(actor, ops.updateCloud(actor, id, patch, expectedVersion)));
   }
   setCloudCondition(actor: Actor, id: string, condition: CloudCondition, reason: string): Promise<Cloud> {
-    return this.run(() => ops.setCloudCondition(actor, id, condition, reason));
+    return this.run(() => fenced(actor, ops.setCloudCondition(actor, id, condition, reason)));
   }
   removeCloud(actor: Actor, id: string): Promise<void> {
-    return this.run(() => ops.removeCloud(actor, id));
+    return this.run(() => fenced(actor, ops.removeCloud(actor, id)));
   }
 
   listTenants(under?: TenantPath): Promise<readonly Tenant[]> {
@@ -88,10 +89,10 @@ export class EngineStore implements TianshuStore {
     return this.e.getTenant(path);
   }
   createTenant(actor: Actor, path: TenantPath, displayName: string, quota: Quota = UNLIMITED): Promise<Tenant> {
-    return this.run(() => ops.createTenant(actor, path, displayName, quota));
+    return this.run(() => fenced(actor, ops.createTenant(actor, path, displayName, quota)));
   }
   setQuota(actor: Actor, path: TenantPath, quota: Quota): Promise<Tenant> {
-    return this.run(() => ops.setQuota(actor, path, quota));
+    return this.run(() => fenced(actor, ops.setQuota(actor, path, quota)));
   }
   async headroom(path: TenantPath): Promise<readonly Headroom[]> {
     const out: Headroom[] = [];
@@ -119,26 +120,26 @@ export class EngineStore implements TianshuStore {
     return this.e.getPlacement(deploymentId);
   }
   admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planner, options?: AdmitOptions): Promise<Admission> {
-    return this.run(() => ops.admitDeployment(actor, spec, plan, options));
+    return this.run(() => fenced(actor, ops.admitDeployment(actor, spec, plan, options)));
   }
   scaleDeployment(actor: Actor, id: string, replicas: number, plan: Planner): Promise<Admission> {
-    return this.run(() => ops.scaleDeployment(actor, id, replicas, plan));
+    return this.run(() => fenced(actor, ops.scaleDeployment(actor, id, replicas, plan)));
   }
   replacePlacement(actor: Actor, id: string, plan: Planner, cause: string, keep?: (slice: PlacementSlice) => boolean): Promise<Admission> {
-    return this.run(() => ops.replacePlacement(actor, id, plan, cause, keep));
+    return this.run(() => fenced(actor, ops.replacePlacement(actor, id, plan, cause, keep)));
   }
   deleteDeployment(actor: Actor, id: string): Promise<Deployment> {
-    return this.run(() => ops.deleteDeployment(actor, id));
+    return this.run(() => fenced(actor, ops.deleteDeployment(actor, id)));
   }
   finishDeletion(actor: Actor, id: string): Promise<void> {
-    return this.run(() => ops.finishDeletion(actor, id));
+    return this.run(() => fenced(actor, ops.finishDeletion(actor, id)));
   }
   setPhase(actor: Actor, id: string, phase: Phase, message: string, expectedVersion?: number): Promise<Deployment> {
-    return this.run(() => ops.setPhase(actor, id, phase, message, expectedVersion));
+    return this.run(() => fenced(actor, ops.setPhase(actor, id, phase, message, expectedVersion)));
   }
 
   recordAudit(actor: Actor, action: string, object: string, result: AuditEvent['result'], detail: Readonly<Record<string, unknown>>): Promise<AuditEvent> {
-    return this.run(() => ops.recordAudit(actor, action, object, result, detail));
+    return this.run(() => fenced(actor, ops.recordAudit(actor, action, object, result, detail)));
   }
   listAuditEvents(query: { after?: number; first: number; objectPrefix?: string }): Promise<Page<AuditEvent>> {
     if (!Number.isSafeInteger(query.first) || query.first < 0 || query.first > 10_000) {

@@ -13,7 +13,7 @@ import type { Deployment, Phase } from '../domain/deployment.js';
 import type { Tenant, TenantPath } from '../domain/tenant.js';
 import type { AuditDraft, AuditSource, ChainHead, StoredCheckpoint } from './audit-chain.js';
 import type { LedgerEntry, SliceRecord } from './ledger.js';
-import type { AuditEvent, Page, PlacementRecord } from './store.js';
+import type { AuditEvent, Fence, Page, PlacementRecord } from './store.js';
 
 /** A deployment as the engines keep it: the domain object plus the tier of each slice's cloud. */
 export interface DeploymentRecord {
@@ -86,6 +86,8 @@ export interface Mutation<T> {
   readonly audit: AuditDraft;
   /** Builds the caller's result once the audit event has its place in the chain. */
   readonly result: (event: AuditEvent) => T;
+  /** The writer's fencing token; the engine checks it against `leader_lease` inside the transaction. */
+  readonly fence?: Fence;
 }
 
 /** What an operation decided: a value with nothing to write, or a mutation. */

@@ -18,6 +18,18 @@ export interface Actor {
   readonly role: string;
   /** The tenant subtree the actor is scoped to, or null for fleet-wide roles. */
   readonly tenant: TenantPath | null;
+  /**
+   * A leader's fencing token (see `orchestrator/lease.ts`). When present, the write is refused
+   * with CONFLICT, inside its own transaction, if the `leader_lease` row named `name` holds a newer
+   * token: a deposed leader that wakes up late cannot change anything.
+   */
+  readonly fence?: Fence;
+}
+
+/** A lease name and the token its holder acquired it with. */
+export interface Fence {
+  readonly name: string;
+  readonly token: number;
 }
 
 /** The state a planner sees: every cloud (with current allocation) and the headroom of a lineage. */

@@ -42,6 +42,7 @@ import { POSTGRES_MIGRATIONS } from '../migrations/postgres/index.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migration.js';
 import type { ResolvedOptions } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
+import { checkFence } from '../fence.js';
 import { isConnectionError, isRetryable, mapPgError, VersionConflict } from './postgres-errors.js';
 
 type Queryable = pg.PoolClient | pg.Pool;
@@ -223,6 +224,11 @@ export class PostgresEngine implements Engine {
   }
 
   private async write(c: pg.PoolClient, m: Mutation<unknown>): Promise<AuditEvent> {
+    if (m.fence !== undefined) {
+      // FOR SHARE: a new leader's token increment waits for this commit, or this sees its token.
+      const lease = await c.query<{ token: string }>('SELECT token FROM leader_lease WHERE name = $1 FOR SHARE', [m.fence.name]);
+      checkFence(m.fence, lease.rows[0] === undefined ? null : Number(lease.rows[0].token));
+    }
     const guarded = async (sql: string, params: unknown[]): Promise<void> => {
       const res = await c.query(sql, params);
       if (res.rowCount !== 1) throw new VersionConflict(`version guard failed: ${sql.slice(0, 40)}`);

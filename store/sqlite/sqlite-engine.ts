@@ -43,6 +43,7 @@ import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migratio
 import type { ResolvedOptions } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
 import { Image } from './image.js';
+import { checkFence } from '../fence.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
 interface Pending {
@@ -268,6 +269,10 @@ export class SqliteEngine implements Engine {
       for (const p of batch) {
         try {
           const out = await p.op(this.reader, this.ctx);
+          if (out.kind === 'write' && out.mutation.fence !== undefined) {
+            const lease = this.db.prepare('SELECT token FROM leader_lease WHERE name = ?').get(out.mutation.fence.name) as { token: number } | undefined;
+            checkFence(out.mutation.fence, lease === undefined ? null : Number(lease.token));
+          }
           if (out.kind === 'read') staged.push({ p, kind: 'read', value: out.value });
           else staged.push({ p, kind: 'write', mutation: out.mutation, event: this.image.apply(out.mutation, this.ctx.now()) });
         } catch (error) {
