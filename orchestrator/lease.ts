@@ -16,12 +16,10 @@
  */
 import pg from 'pg';
 import { TianshuError } from '../domain/errors.js';
+import type { Fence } from '../store/store.js';
 
-/** The token a fenced write carries: the lease's name and the token it was acquired with. */
-export interface Fence {
-  readonly name: string;
-  readonly token: number;
-}
+/** The token a fenced write carries (the store's `Actor.fence`): the lease's name and the token it was acquired with. */
+export type { Fence };
 
 /** A leadership lease. */
 export interface Lease {

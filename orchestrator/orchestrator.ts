@@ -43,7 +43,7 @@ import { parseOrchestratorConfig } from './config.js';
 import type { OrchestratorConfig, OrchestratorConfigInput } from './config.js';
 import { createLocalLease } from './lease.js';
 import { choosePreemption, evictionPlanner, mayPreempt, quotaAncestor } from './preemption.js';
-import type { Fence, Lease } from './lease.js';
+import type { Lease } from './lease.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
 import type { QueueResult } from './work-queue.js';
@@ -225,7 +225,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   // --- helpers ---------------------------------------------------------------------------
 
   /** Every store write carries the lease's fencing token, so a deposed leader's writes are refused. */
-  function actor(): Actor & { readonly fence?: Fence } {
+  function actor(): Actor {
     const fence = lease.fence;
     return fence === null ? baseActor : { ...baseActor, fence };
   }
