@@ -865,6 +865,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     const all = [...clouds.values()];
     clouds.clear();
     tracks.clear();
+    drainRetryAt.clear();
+    preemptRetryAt.clear();
     await Promise.all(all.map(closeCloud));
   }
 
