@@ -24,12 +24,14 @@ import { createErrorFormatter, formatError } from './errors.js';
 import type { EventBus } from './events.js';
 import { limitRules } from './limits.js';
 import type { QueryLimits } from './limits.js';
+import { metricsPlugin } from '../observability/fastify-plugin.js';
+import type { MetricsPluginOptions } from '../observability/fastify-plugin.js';
 import { registerGraphiql } from './graphiql.js';
 import { createResolvers } from './resolvers.js';
 import type { ApiContext } from './resolvers.js';
 import { SCHEMA_SDL } from './schema.js';
 
-const { GraphQLError, Kind, parse, specifiedRules, validate } = gql;
+const { GraphQLError, parse, specifiedRules, validate } = gql;
 
 /** The most tokens a document may have; parsing stops there (a cheap guard before validation). */
 const MAX_TOKENS = 5000;
@@ -45,18 +47,8 @@ export interface ApiLimits {
   readonly ratePerMinute: number;
 }
 
-/**
- * The metrics hook another module fills in (prom-client). When given, `buildServer` serves
- * `GET /metrics` from `render()` and reports every GraphQL operation's duration.
- */
-export interface ApiMetrics {
-  /** The exposition content type, e.g. prom-client's `register.contentType`. */
-  readonly contentType: string;
-  /** The exposition text. */
-  render(): Promise<string> | string;
-  /** Called once per GraphQL operation executed over HTTP. */
-  observeGraphql?(operation: string, seconds: number, outcome: 'ok' | 'error'): void;
-}
+/** The metrics the HTTP layer records and serves (`observability/metrics.ts`'s `createMetrics()`). */
+export type ApiMetrics = MetricsPluginOptions['metrics'];
 
 /** Everything the server needs; nothing is read from the environment or module state. */
 export interface ServerDeps {
@@ -192,27 +184,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   });
 
-  if (deps.metrics !== undefined) {
-    const metrics = deps.metrics;
-    if (metrics.observeGraphql !== undefined) {
-      const observe = metrics.observeGraphql.bind(metrics);
-      const started = new WeakMap<object, { at: bigint; op: string }>();
-      app.graphql.addHook('preExecution', (_schema, document: DocumentNode, context: object) => {
-        const def = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-        const name = def !== undefined && 'name' in def && def.name !== undefined ? def.name.value : 'anonymous';
-        started.set(context, { at: process.hrtime.bigint(), op: name });
-      });
-      app.graphql.addHook('onResolution', (execution, context: object) => {
-        const s = started.get(context);
-        if (s === undefined) return;
-        observe(s.op, Number(process.hrtime.bigint() - s.at) / 1e9, execution.errors === undefined || execution.errors.length === 0 ? 'ok' : 'error');
-      });
-    }
-    app.get('/metrics', async (_request, reply) => {
-      reply.header('content-type', metrics.contentType);
-      return metrics.render();
-    });
-  }
+  // GET /metrics, and GraphQL duration by root field and result code (bounded labels: the
+  // client-chosen operation name is not one).
+  if (deps.metrics !== undefined) await app.register(metricsPlugin, { metrics: deps.metrics });
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

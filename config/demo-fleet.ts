@@ -67,7 +67,8 @@ export function demoClouds(tiers: Tiers): CloudSpec[] {
     // Cost per unit per hour: per core, per GiB (expressed per MiB), per GPU, per instance.
     costPerUnit: { cpu: c.cost, memory: Math.max(1, Math.round(c.cost / 8)), gpu: c.gpu === undefined ? 0 : 900, instances: c.instances === undefined ? 0 : 50 },
     condition: 'Ready',
-    connection: { simulated: true },
+    // Simulated clouds: capacity from the registration, no injected faults, replicas ready at once.
+    connection: {},
   }));
 }
 

@@ -3,6 +3,8 @@
  * quota input schemas that the GraphQL API reuses, so a cloud declared in a config file and one
  * registered through `registerCloud` are validated by the same rules.
  */
+import { OrchestratorConfigSchema } from '../orchestrator/config.js';
+import { ADAPTERS } from '../providers/registry.js';
 import { z } from 'zod';
 import { CLOUD_CONDITIONS, PROVIDER_KINDS, TAINT_EFFECTS } from '../domain/cloud.js';
 import { isLocalityPath } from '../domain/locality.js';
@@ -60,7 +62,14 @@ export const CloudSpecSchema = z
     condition: z.enum(CLOUD_CONDITIONS).default('Ready'),
     connection: z.record(z.string(), z.unknown()).default({}),
   })
-  .strict();
+  .strict()
+  // The connection is checked by the adapter of the cloud's kind, so a cloud is never registered
+  // with settings its provider would refuse later (the error names e.g. `connection.latencyMs`).
+  .superRefine((c, ctx) => {
+    const parsed = ADAPTERS[c.kind].schema.safeParse(c.connection);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['connection', ...issue.path], message: issue.message });
+  });
 
 /** A validated cloud declaration. */
 export type CloudSpec = z.output<typeof CloudSpecSchema>;
@@ -129,6 +138,8 @@ export const ConfigSchema = z
     clouds: z.array(CloudSpecSchema).default([]),
     tenants: z.array(TenantSpecSchema).default([]),
     demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    /** Reconcile, probe, failover, drain and lease timings (see orchestrator/README.md). */
+    orchestrator: OrchestratorConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

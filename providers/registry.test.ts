@@ -27,7 +27,7 @@ describe('provider registry', () => {
     ['kubernetes', { inCluster: true, context: 'x' }, 'connection.context', /no meaning/],
     ['kubernetes', { kubeconfigPath: '/k', declaredCapacity: { cpu: -1 } }, 'connection.declaredCapacity.cpu', /must not be negative/],
     ['ec2', { region: '', declaredCapacity: {} }, 'connection.region', /must not be empty/],
-    ['ec2', { region: 'us-gov-west-1' }, 'connection.declaredCapacity', /./],
+    ['ec2', { region: 'us-gov-west-1', declaredCapacity: { gpu: -1 } }, 'connection.declaredCapacity.gpu', /must not be negative/],
     ['ec2', { region: 'r', declaredCapacity: {}, credentials: { accessKeyId: 'a' } }, 'connection.credentials.secretAccessKey', /./],
     ['ec2', { region: 'r', declaredCapacity: {}, maxAttempts: 0 }, 'connection.maxAttempts', /at least 1/],
     ['ec2', { region: 'r', declaredCapacity: {}, surprise: 1 }, 'connection', /surprise/],
@@ -50,6 +50,11 @@ describe('provider registry', () => {
     const conn = validateConnection(cloud('ec2', { region: 'us-gov-west-1', declaredCapacity: { instances: 10 } }));
     expect(conn).toMatchObject({ maxAttempts: 3, requestTimeoutMs: 10_000 });
     expect(Object.isFrozen(conn)).toBe(true);
+  });
+
+  it('accepts an EC2 cloud without a declared capacity (it offers what was registered)', () => {
+    expect(validateConnection({ id: 'c1', kind: 'ec2', connection: { region: 'us-gov-west-1' } }).declaredCapacity).toBeUndefined();
+    expect(() => createProvider(cloud('ec2', { region: 'us-gov-west-1' }))).not.toThrow();
   });
 
   it('builds a simulated cloud that simulates its registered capacity by default', async () => {

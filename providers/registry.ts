@@ -12,7 +12,7 @@ import { PROVIDER_KINDS } from '../domain/cloud.js';
 import { isTianshuError, TianshuError } from '../domain/errors.js';
 import { parseWith } from '../domain/validation.js';
 import { Ec2ConnectionSchema } from './ec2/connection.js';
-import type { Ec2Connection } from './ec2/connection.js';
+import type { Ec2ConnectionSettings } from './ec2/connection.js';
 import { Ec2Provider } from './ec2/ec2-provider.js';
 import { KubernetesConnectionSchema } from './kubernetes/connection.js';
 import type { KubernetesConnection } from './kubernetes/connection.js';
@@ -28,7 +28,7 @@ export type CloudTarget = Pick<Cloud, 'id' | 'kind' | 'connection' | 'capacity'>
 /** The validated connection type of each kind. */
 export interface ConnectionByKind {
   kubernetes: KubernetesConnection;
-  ec2: Ec2Connection;
+  ec2: Ec2ConnectionSettings;
   simulated: SimulatedConnection;
 }
 
@@ -48,7 +48,8 @@ export const ADAPTERS: { readonly [K in ProviderKind]: Adapter<ConnectionByKind[
   },
   ec2: {
     schema: Ec2ConnectionSchema,
-    create: (cloud, connection, options) => new Ec2Provider(cloud.id, connection, options),
+    // Like a simulated cloud, an EC2 cloud without a declared capacity offers what was registered.
+    create: (cloud, connection, options) => new Ec2Provider(cloud.id, { ...connection, declaredCapacity: connection.declaredCapacity ?? cloud.capacity }, options),
   },
   simulated: {
     schema: SimulatedConnectionSchema,

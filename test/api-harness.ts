@@ -19,7 +19,7 @@ import { createEventBus } from '../api/events.js';
 import type { EventBus } from '../api/events.js';
 import { buildServer } from '../api/server.js';
 import type { ApiLimits, ServerDeps } from '../api/server.js';
-import { seed } from '../bin/tianshu.js';
+import { seed } from '../bin/service.js';
 import { demoClouds, demoTenants } from '../config/demo-fleet.js';
 
 /** The issuer and audience test tokens are verified against. */

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService } from '../bin/tianshu.js';
-import type { Running } from '../bin/tianshu.js';
+import { startService } from '../bin/service.js';
+import type { Running } from '../bin/service.js';
 import { loadConfig } from '../config/load.js';
 
 const run = promisify(execFile);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isTianshuError } from '../domain/errors.js';
 import { aSlice, providerContract } from '../providers/contract.js';
 import { Ec2ConnectionSchema } from '../providers/ec2/connection.js';
-import type { Ec2ConnectionInput } from '../providers/ec2/connection.js';
+import type { Ec2Connection, Ec2ConnectionInput } from '../providers/ec2/connection.js';
 import { Ec2Provider } from '../providers/ec2/ec2-provider.js';
 import type { Ec2ProviderOptions } from '../providers/ec2/ec2-provider.js';
 import { probe } from '../providers/registry.js';
@@ -121,8 +121,8 @@ describeWithComponents(['moto_server'], 'ec2 provider on moto', () => {
   });
   beforeEach(() => proxy?.reset());
 
-  const connection = (extra: Partial<Ec2ConnectionInput> = {}) =>
-    Ec2ConnectionSchema.parse({
+  const connection = (extra: Partial<Ec2ConnectionInput> = {}): Ec2Connection => {
+    const c = Ec2ConnectionSchema.parse({
       region: 'us-east-1',
       endpoint: proxy.endpoint,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
@@ -133,6 +133,8 @@ describeWithComponents(['moto_server'], 'ec2 provider on moto', () => {
       requestTimeoutMs: 30_000,
       ...extra,
     });
+    return { ...c, declaredCapacity: c.declaredCapacity ?? {} };
+  };
   const connect = (extra: Partial<Ec2ConnectionInput> = {}, options: Ec2ProviderOptions = {}) => new Ec2Provider('gov-west-1', connection(extra), options);
 
   /** Every instance of a slice moto holds, terminated ones included, by slice index. */

@@ -23,8 +23,8 @@ export const Ec2ConnectionSchema = z
       })
       .strict()
       .optional(),
-    /** What Tianshu may use on this cloud: cpu millicores, memory MiB, gpu and instance counts. */
-    declaredCapacity: DeclaredCapacitySchema,
+    /** What Tianshu may use on this cloud: cpu millicores, memory MiB, gpu and instance counts; absent → the cloud's registered capacity. */
+    declaredCapacity: DeclaredCapacitySchema.optional(),
     /** Only these instance types may be launched; absent → any the endpoint offers. */
     allowedInstanceTypes: z.array(z.string().min(1)).min(1, 'must list at least one type').optional(),
     /** Hourly price per instance type; when given, the cheapest fitting priced type wins. */
@@ -40,6 +40,8 @@ export const Ec2ConnectionSchema = z
   .strict();
 
 /** Validated EC2 connection settings. */
-export type Ec2Connection = z.output<typeof Ec2ConnectionSchema>;
+export type Ec2ConnectionSettings = z.output<typeof Ec2ConnectionSchema>;
+/** Connection settings as the provider uses them: the declared capacity resolved. */
+export type Ec2Connection = Ec2ConnectionSettings & { readonly declaredCapacity: NonNullable<Ec2ConnectionSettings['declaredCapacity']> };
 /** EC2 connection settings as written in config. */
 export type Ec2ConnectionInput = z.input<typeof Ec2ConnectionSchema>;
