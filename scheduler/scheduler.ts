@@ -18,7 +18,8 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection } from './deci
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
-import { fusedBase } from './fused-score.js';
+import { fusedEvaluate } from './fused-score.js';
+import type { FusedReasonIds } from './fused-score.js';
 import { prepareRequest } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
@@ -27,7 +28,7 @@ import { FILTERS, SCORERS } from './registry.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
-import { SplitScratch, splitReplicas } from './split.js';
+import { DivisionSums, SplitScratch, splitReplicas } from './split.js';
 import type { SplitResult } from './split.js';
 import { DEFAULT_WEIGHTS } from './weights.js';
 import type { StrategyWeights, Weights } from './weights.js';
@@ -88,6 +89,8 @@ interface Evaluation {
   readonly dynRejected: number;
   readonly counts: Uint32Array;
   readonly cols: Columns;
+  /** The division's pre-check sums when the fused pass accumulated them. */
+  readonly sums?: DivisionSums;
 }
 
 const CAPACITY_REASON_ID = [REASON_ID.INSUFFICIENT_CPU, REASON_ID.INSUFFICIENT_MEMORY, REASON_ID.INSUFFICIENT_GPU, REASON_ID.INSUFFICIENT_INSTANCES];
@@ -109,6 +112,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const filterOfReason = new Map<ReasonCode, Filter>();
   for (const f of filters) for (const code of f.reasons) if (!filterOfReason.has(code)) filterOfReason.set(code, f);
   const memoPrefix = `static#${++schedulerIds}`;
+  const depthPrefix = `${memoPrefix}:locality`;
+  const fusedIds: FusedReasonIds = { capacity: CAPACITY_REASON_ID, quota: QUOTA_ID };
+  const dynOut = new Int32Array(1);
+  const divisionSums = new DivisionSums();
   const scratch = newColumns(0, scorers.length);
   const splitScratch = new SplitScratch();
   // The default scorers run fused into one pass on the hot path (see fused-score.ts).
@@ -117,7 +124,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   /** Step 2: the static filters, once per request signature and snapshot lineage. */
   function staticVerdicts(req: PreparedRequest, snap: Snapshot): StaticVerdicts {
     // One table per scheduler per snapshot lineage, keyed by the (cached) signature string.
-    const table = snap.memo(memoPrefix, () => new Map<string, StaticVerdicts>());
+    const table = snap.memo(memoPrefix, newVerdictTable);
     const hit = table.get(req.staticKey);
     if (hit !== undefined) return hit;
     if (table.size >= 1024) table.clear();
@@ -167,6 +174,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const { slots, cap, dynSlots, dynReason } = cols;
     let c = 0;
     let d = 0;
+
+    // Steps 3–4 on the hot path: one fused pass (fused-score.ts) for the default registry.
+    if (fastDynamic && fusedScoring && cols === scratch) {
+      const depthMemo = snap.memo(depthPrefix, newDepthTable);
+      c = fusedEvaluate(req, snap, passing, weights[req.spec.strategy], cols, fusedIds, depthMemo, dynOut, divisionSums);
+      return { statics, feasible: c, dynRejected: dynOut[0] ?? 0, counts, cols, sums: divisionSums };
+    }
 
     // Step 3: dynamic filters — capacity (with held replicas credited back), then quota.
     if (fastDynamic) {
@@ -258,10 +272,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const candidates: Candidates = { count: c, slots };
     const w = weights[req.spec.strategy];
     const base = cols.base;
-    if (fusedScoring && cols === scratch) {
-      fusedBase(req, candidates, snap, w, base, cols.work);
-      return { statics, feasible: c, dynRejected: d, counts, cols };
-    }
     base.fill(0, 0, c);
     for (let s = 0; s < scorers.length; s++) {
       const scorer = scorers[s];
@@ -309,6 +319,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             topology: spec.spread.topology,
             topologyWeight: w.topology,
             stickyWeight: w.sticky,
+            sums: ev.sums,
           }, splitScratch);
 
     // Step 6: the decision and its counted explanation.
@@ -587,6 +598,14 @@ function mergeWeights(overrides: SchedulerOptions['weights']): StrategyWeights {
     out[strategy] = Object.freeze({ ...w, ...o });
   }
   return Object.freeze(out);
+}
+
+function newVerdictTable(): Map<string, StaticVerdicts> {
+  return new Map();
+}
+
+function newDepthTable(): Map<string, Uint8Array> {
+  return new Map();
 }
 
 function newColumns(n: number, scorerCount: number): Columns {

@@ -42,6 +42,33 @@ export interface SplitInput {
   readonly topology: 'cloud' | 'zone';
   readonly topologyWeight: number;
   readonly stickyWeight: number;
+  /** Sums the caller already accumulated over these candidates (see {@link DivisionSums}); computed here when absent. */
+  readonly sums?: DivisionSums;
+}
+
+/**
+ * Sums over the candidates that the division's pre-checks need, for a caller that already walks
+ * the candidates (the engine's fused pass) to accumulate them on the way instead of a second pass.
+ */
+export class DivisionSums {
+  /** Σ cap. */
+  capSum = 0;
+  /** Σ cap per tier rank, for ranks in [0, quotaByRank.length). */
+  capByRank: number[] = [];
+  /** Σ min(cap, maxPerDomain); meaningful under `topology: cloud` only. */
+  spreadRoom = 0;
+  /** Whether any candidate holds replicas of the deployment. */
+  anyHeld = false;
+
+  /** Clears the sums for `tiers` tier ranks. */
+  reset(tiers: number): void {
+    this.capSum = 0;
+    this.spreadRoom = 0;
+    this.anyHeld = false;
+    const byRank = this.capByRank;
+    byRank.length = tiers;
+    byRank.fill(0);
+  }
 }
 
 /** The division: replicas per candidate (all zero on failure) and the order candidates were first chosen in. */
@@ -83,35 +110,26 @@ export class SplitScratch {
 
 /** Divides `input.replicas` over the candidates; see the module comment. */
 export function splitReplicas(input: SplitInput, scratch: SplitScratch = new SplitScratch()): SplitResult {
-  const { replicas, count, cap, rank, domain, minClouds, maxPerDomain } = input;
+  const { replicas, count, cap, domain, minClouds, maxPerDomain } = input;
   const zone = input.topology === 'zone';
   const unit = zone ? 'zone' : 'cloud';
   scratch.ensure(count, input.domainCount);
   const assigned = scratch.assigned;
   assigned.fill(0, 0, count);
-  const none = (reason: ReasonCode, detail: string): SplitResult => {
-    assigned.fill(0, 0, count);
-    return { assigned, order: [], failure: { reason, detail } };
-  };
   if (replicas <= 0) return { assigned, order: [], failure: null };
 
   // Pre-checks, loosest first, so the reason names the constraint that actually binds.
-  let capSum = 0;
-  const capByRank: number[] = Array.from({ length: input.quotaByRank.length }, () => 0);
-  for (let i = 0; i < count; i++) {
-    const c = cap[i] ?? 0;
-    capSum += c;
-    const r = rank[i] ?? 0;
-    capByRank[r] = (capByRank[r] ?? 0) + c;
-  }
+  const sums = input.sums ?? sumsOf(input);
+  const capSum = sums.capSum;
+  const capByRank = sums.capByRank;
   if (capSum < replicas) {
-    return none('INSUFFICIENT_TOTAL_CAPACITY', `needs ${replicas} replicas, the ${count} available clouds have room for ${capSum}`);
+    return none(assigned, count, 'INSUFFICIENT_TOTAL_CAPACITY', `needs ${replicas} replicas, the ${count} available clouds have room for ${capSum}`);
   }
   let quotaRoom = 0;
   for (let r = 0; r < capByRank.length; r++) quotaRoom += Math.min(input.quotaByRank[r] ?? 0, capByRank[r] ?? 0);
   quotaRoom = Math.min(quotaRoom, input.quotaTotal);
   if (quotaRoom < replicas) {
-    return none('QUOTA_EXCEEDED', `needs ${replicas} replicas, the tenant quota admits ${quotaRoom} on the available clouds`);
+    return none(assigned, count, 'QUOTA_EXCEEDED', `needs ${replicas} replicas, the tenant quota admits ${quotaRoom} on the available clouds`);
   }
   let domains = count;
   let spreadRoom = 0;
@@ -131,58 +149,33 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
       }
     }
   } else {
-    for (let i = 0; i < count; i++) spreadRoom += Math.min(cap[i] ?? 0, maxPerDomain);
+    spreadRoom = sums.spreadRoom;
   }
-  if (domains < minClouds) return none('SPREAD_UNSATISFIABLE', `needs ${minClouds} distinct ${unit}s, ${domains} available`);
+  if (domains < minClouds) return none(assigned, count, 'SPREAD_UNSATISFIABLE', `needs ${minClouds} distinct ${unit}s, ${domains} available`);
   if (spreadRoom < replicas) {
-    return none('SPREAD_UNSATISFIABLE', `needs ${replicas} replicas at most ${maxPerDomain} per ${unit}, the ${domains} available ${unit}s hold ${spreadRoom}`);
+    return none(assigned, count, 'SPREAD_UNSATISFIABLE', `needs ${replicas} replicas at most ${maxPerDomain} per ${unit}, the ${domains} available ${unit}s hold ${spreadRoom}`);
   }
 
   // The fill.
-  const { base, held, topologyWeight, stickyWeight, tie } = input;
-  const inDomain = scratch.inDomain;
-  inDomain.fill(0, 0, input.domainCount);
-  const rankLeft = input.quotaByRank.slice();
-  let totalLeft = input.quotaTotal;
-  let remaining = replicas;
-  let usedDomains = 0;
-  const order: number[] = [];
-  const value = (i: number): number =>
-    (base[i] ?? 0) +
-    (topologyWeight === 0 ? 0 : topologyWeight * topologyScore(inDomain[domain[i] ?? 0] ?? 0, replicas)) +
-    (stickyWeight !== 0 && (assigned[i] ?? 0) < (held[i] ?? 0) ? stickyWeight * 100 : 0);
-  const room = (i: number): number =>
-    Math.min((cap[i] ?? 0) - (assigned[i] ?? 0), maxPerDomain - (inDomain[domain[i] ?? 0] ?? 0), totalLeft, rankLeft[rank[i] ?? 0] ?? 0);
-  const take = (i: number, n: number): void => {
-    if (assigned[i] === 0) order.push(i);
-    assigned[i] = (assigned[i] ?? 0) + n;
-    const d = domain[i] ?? 0;
-    if (inDomain[d] === 0) usedDomains++;
-    inDomain[d] = (inDomain[d] ?? 0) + n;
-    totalLeft -= n;
-    const r = rank[i] ?? 0;
-    rankLeft[r] = (rankLeft[r] ?? 0) - n;
-    remaining -= n;
-  };
+  const fill = new Fill(input, scratch);
+  const { key, tie } = fill;
+  const { base, held, topologyWeight, stickyWeight } = input;
+  if (topologyWeight === 0 && !sums.anyHeld) key.set(base.subarray(0, count));
+  else for (let i = 0; i < count; i++) key[i] = fill.value(i);
 
   // Only the best few candidates enter the heap (a top-k pass, cheaper than heapifying the
   // fleet); the rest join the moment the heap's best falls below the best of them, so the pops
   // are exactly those of a heap over every candidate.
-  const key = scratch.key;
-  let anyHeld = false;
-  if (stickyWeight !== 0) for (let i = 0; i < count && !anyHeld; i++) anyHeld = (held[i] ?? 0) > 0;
-  if (topologyWeight === 0 && !anyHeld) key.set(base.subarray(0, count));
-  else for (let i = 0; i < count; i++) key[i] = value(i);
-  const heap = new MaxHeap(scratch.items, key, tie);
+  const heap = fill.heap;
   const k = Math.min(count, 8 + minClouds + Math.min(replicas, 64));
   const inTop = scratch.inTop;
   inTop.fill(0, 0, count);
-  let restBest = -1;
   if (k === count) {
     for (let i = 0; i < count; i++) heap.pushUnordered(i);
   } else {
     // A min-heap of the k best, kept in the heap's storage while selecting.
     const sel = new MinHeap(scratch.items, key, tie);
+    let restBest = -1;
     for (let i = 0; i < count; i++) {
       if (sel.size < k) sel.push(i);
       else if (above(key, tie, i, sel.peek())) {
@@ -192,76 +185,173 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
     }
     heap.size = sel.size;
     for (let j = 0; j < heap.size; j++) inTop[scratch.items[j] ?? 0] = 1;
+    fill.restBest = restBest;
   }
   heap.heapify();
-  const pop = (): number => {
-    for (;;) {
-      if (restBest >= 0 && (heap.size === 0 || !above(key, tie, heap.peek(), restBest))) {
-        for (let i = 0; i < count; i++) {
-          if (inTop[i] === 0) {
-            key[i] = value(i);
-            heap.push(i);
-          }
-        }
-        restBest = -1;
-        continue;
-      }
-      return heap.size === 0 ? -1 : heap.pop();
-    }
-  };
 
   if (minClouds > 1) {
     // One replica in each of the best `minClouds` distinct domains first.
     const aside: number[] = [];
-    while (usedDomains < minClouds) {
-      const i = pop();
+    const inDomain = fill.inDomain;
+    while (fill.usedDomains < minClouds) {
+      const i = fill.pop();
       if (i < 0) break;
       if ((inDomain[domain[i] ?? 0] ?? 0) > 0) {
         aside.push(i);
         continue;
       }
-      if (room(i) < 1) continue;
-      take(i, 1);
-      if (room(i) > 0) aside.push(i);
+      if (fill.room(i) < 1) continue;
+      fill.take(i, 1);
+      if (fill.room(i) > 0) aside.push(i);
     }
-    if (usedDomains < minClouds) {
-      return none('SPREAD_UNSATISFIABLE', `needs ${minClouds} distinct ${unit}s, only ${usedDomains} can take a replica within the tenant quota`);
+    if (fill.usedDomains < minClouds) {
+      return none(assigned, count, 'SPREAD_UNSATISFIABLE', `needs ${minClouds} distinct ${unit}s, only ${fill.usedDomains} can take a replica within the tenant quota`);
     }
     for (const i of aside) {
-      key[i] = value(i);
+      key[i] = fill.value(i);
       heap.push(i);
     }
   }
 
-  while (remaining > 0) {
-    const i = pop();
+  while (fill.remaining > 0) {
+    const i = fill.pop();
     if (i < 0) break;
-    const v = value(i);
+    const v = fill.value(i);
     if (v !== key[i]) {
       key[i] = v;
       heap.push(i);
       continue;
     }
-    let n = Math.min(room(i), remaining);
+    let n = Math.min(fill.room(i), fill.remaining);
     if (n < 1) continue;
     if (topologyWeight !== 0) n = 1;
     const h = held[i] ?? 0;
     const a = assigned[i] ?? 0;
     if (stickyWeight !== 0 && a < h) n = Math.min(n, h - a);
-    take(i, n);
-    if (room(i) > 0) {
-      key[i] = value(i);
+    fill.take(i, n);
+    if (fill.room(i) > 0) {
+      key[i] = fill.value(i);
       heap.push(i);
     }
   }
-  if (remaining > 0) {
+  if (fill.remaining > 0) {
     const constrained = minClouds > 1 || Number.isFinite(maxPerDomain);
     return none(
+      assigned,
+      count,
       constrained ? 'SPREAD_UNSATISFIABLE' : 'QUOTA_EXCEEDED',
-      `could divide only ${replicas - remaining} of ${replicas} replicas within the per-tier quota${constrained ? ` and the spread over ${unit}s` : ''}`,
+      `could divide only ${replicas - fill.remaining} of ${replicas} replicas within the per-tier quota${constrained ? ` and the spread over ${unit}s` : ''}`,
     );
   }
-  return { assigned, order, failure: null };
+  return { assigned, order: fill.order, failure: null };
+}
+
+/** The failed division: nothing assigned. */
+function none(assigned: Int32Array, count: number, reason: ReasonCode, detail: string): SplitResult {
+  assigned.fill(0, 0, count);
+  return { assigned, order: [], failure: { reason, detail } };
+}
+
+/** The pre-check sums computed from the columns, for a caller that did not accumulate them. */
+function sumsOf(input: SplitInput): DivisionSums {
+  const sums = new DivisionSums();
+  sums.reset(input.quotaByRank.length);
+  const { cap, rank, held, count, maxPerDomain } = input;
+  const capByRank = sums.capByRank;
+  for (let i = 0; i < count; i++) {
+    const c = cap[i] ?? 0;
+    sums.capSum += c;
+    const r = rank[i] ?? 0;
+    capByRank[r] = (capByRank[r] ?? 0) + c;
+    sums.spreadRoom += Math.min(c, maxPerDomain);
+    if ((held[i] ?? 0) > 0) sums.anyHeld = true;
+  }
+  return sums;
+}
+
+/**
+ * The state of one fill: what each candidate holds, the quota left, and the heap. A class with
+ * methods rather than closures, so a division allocates one object instead of a closure per step.
+ */
+class Fill {
+  readonly key: Float64Array;
+  readonly tie: Float64Array;
+  readonly inDomain: Int32Array;
+  readonly heap: MaxHeap;
+  readonly rankLeft: number[];
+  readonly order: number[] = [];
+  totalLeft: number;
+  remaining: number;
+  usedDomains = 0;
+  /** The best candidate outside the heap's initial top-k, or -1 once they all joined. */
+  restBest = -1;
+
+  constructor(
+    private readonly input: SplitInput,
+    private readonly scratch: SplitScratch,
+  ) {
+    this.key = scratch.key;
+    this.tie = input.tie;
+    this.inDomain = scratch.inDomain;
+    this.inDomain.fill(0, 0, input.domainCount);
+    this.heap = new MaxHeap(scratch.items, scratch.key, input.tie);
+    this.rankLeft = input.quotaByRank.slice();
+    this.totalLeft = input.quotaTotal;
+    this.remaining = input.replicas;
+  }
+
+  /** The candidate's marginal value: its static total plus the topology and stickiness terms now. */
+  value(i: number): number {
+    const { base, domain, held, topologyWeight, stickyWeight, replicas } = this.input;
+    return (
+      (base[i] ?? 0) +
+      (topologyWeight === 0 ? 0 : topologyWeight * topologyScore(this.inDomain[domain[i] ?? 0] ?? 0, replicas)) +
+      (stickyWeight !== 0 && (this.scratch.assigned[i] ?? 0) < (held[i] ?? 0) ? stickyWeight * 100 : 0)
+    );
+  }
+
+  /** Replicas the candidate can still take. */
+  room(i: number): number {
+    const { cap, domain, rank, maxPerDomain } = this.input;
+    return Math.min((cap[i] ?? 0) - (this.scratch.assigned[i] ?? 0), maxPerDomain - (this.inDomain[domain[i] ?? 0] ?? 0), this.totalLeft, this.rankLeft[rank[i] ?? 0] ?? 0);
+  }
+
+  /** Lands `n` replicas on the candidate. */
+  take(i: number, n: number): void {
+    const assigned = this.scratch.assigned;
+    if (assigned[i] === 0) this.order.push(i);
+    assigned[i] = (assigned[i] ?? 0) + n;
+    const d = this.input.domain[i] ?? 0;
+    const inDomain = this.inDomain;
+    if (inDomain[d] === 0) this.usedDomains++;
+    inDomain[d] = (inDomain[d] ?? 0) + n;
+    this.totalLeft -= n;
+    const r = this.input.rank[i] ?? 0;
+    this.rankLeft[r] = (this.rankLeft[r] ?? 0) - n;
+    this.remaining -= n;
+  }
+
+  /** The best candidate, letting the rest join first when the best of them beats the heap's top. */
+  pop(): number {
+    const heap = this.heap;
+    const key = this.key;
+    const tie = this.tie;
+    for (;;) {
+      const restBest = this.restBest;
+      if (restBest >= 0 && (heap.size === 0 || !above(key, tie, heap.peek(), restBest))) {
+        const inTop = this.scratch.inTop;
+        for (let i = 0; i < this.input.count; i++) {
+          if (inTop[i] === 0) {
+            key[i] = this.value(i);
+            heap.push(i);
+          }
+        }
+        this.restBest = -1;
+        continue;
+      }
+      return heap.size === 0 ? -1 : heap.pop();
+    }
+  }
 }
 
 /** The candidate order: by key, then tie-break draw, descending, then index ascending. */
