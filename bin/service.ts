@@ -22,7 +22,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { instrumentPlanner } from '../observability/instrumented-planner.js';
 import { instrumentProvider } from '../observability/instrumented-provider.js';
 import { startAuditProbe } from '../observability/audit-probe.js';
-import { fleetSourceFromStore } from '../observability/views.js';
+import { deploymentPhasesFromStore, fleetSourceFromStore } from '../observability/views.js';
 import { createEventBus } from '../api/events.js';
 import type { EventBus } from '../api/events.js';
 import { createJwtAuthenticator, createOidcAuthenticator, ensureDevSecret, mintDevToken } from '../api/auth.js';
@@ -143,7 +143,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
         if (level !== 'debug') log(`orchestrator ${level}: ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`);
       },
     });
-    metrics.setOrchestratorSource(() => orchestrator.stats());
+    // Deployments by phase come from the store (counted at most every 10 s), reported by the
+    // leader only so that summing over replicas counts each deployment once.
+    const phases = deploymentPhasesFromStore(store);
+    metrics.setOrchestratorSource(async () => {
+      const stats = orchestrator.stats();
+      return stats.leader ? { ...stats, deploymentsByPhase: await phases() } : stats;
+    });
     // The API publishes each committed change; the orchestrator reconciles that deployment now
     // rather than at its next periodic pass.
     const unsubscribe = events.subscribe({ under: null }, (e) => {

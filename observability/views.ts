@@ -67,3 +67,55 @@ export function fleetSourceFromStore(store: Pick<Store, 'listClouds' | 'listTena
     return { clouds, tenants };
   };
 }
+
+/** Options of {@link deploymentPhasesFromStore}. */
+export interface DeploymentPhasesOptions {
+  /** The counts are recounted at most this often (default 10 s); a scrape in between gets the last counts. */
+  readonly refreshMs?: number;
+  /** Deployments read per store call (default 1,000). */
+  readonly pageSize?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Deployments by phase, counted from the store for `tianshu_deployments`. The store has no count
+ * query, so this pages through every deployment; to keep scrapes cheap the count runs at most once
+ * per `refreshMs`, one at a time, and only the first call waits for it: later calls return the last
+ * counts at once and start a recount in the background when they are stale. A failed recount
+ * keeps the last counts (the first one's error reaches the metrics' source-error counter).
+ */
+export function deploymentPhasesFromStore(store: Pick<Store, 'listDeployments'>, options: DeploymentPhasesOptions = {}): () => Promise<Partial<Record<Phase, number>>> {
+  const refreshMs = options.refreshMs ?? 10_000;
+  const pageSize = options.pageSize ?? 1_000;
+  const now = options.now ?? Date.now;
+  let last: Partial<Record<Phase, number>> | undefined;
+  let at = 0;
+  let running: Promise<Partial<Record<Phase, number>>> | undefined;
+  const count = async (): Promise<Partial<Record<Phase, number>>> => {
+    const out: Partial<Record<Phase, number>> = {};
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listDeployments({ first: pageSize, ...(after === undefined ? {} : { after }) });
+      for (const d of page.items) out[d.phase] = (out[d.phase] ?? 0) + 1;
+      if (page.nextCursor === null || page.items.length === 0) return out;
+      after = page.nextCursor;
+    }
+  };
+  const refresh = (): Promise<Partial<Record<Phase, number>>> => {
+    running ??= count()
+      .then((counts) => {
+        last = counts;
+        at = now();
+        return counts;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  return async () => {
+    if (last === undefined) return refresh();
+    if (now() - at >= refreshMs) refresh().catch(() => undefined);
+    return last;
+  };
+}
