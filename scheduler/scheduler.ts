@@ -343,12 +343,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const rejectedCount = considered - feasible;
     let failure: Decision['failure'] = null;
     let summary: string | null = null;
-    const successSummary = (): string => {
-      const counted = countedList(reasonCounts, spec);
-      return req.replicas === 0
-          ? `0 replicas requested, nothing placed (${feasible}/${considered} clouds available${rejectedCount > 0 ? `; ${rejectedCount} rejected: ${counted}` : ''})`
-          : `${plural(req.replicas, 'replica')} placed on ${assignments.length}/${considered} clouds${rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''}`;
-    };
     if (ok) {
       // Built on first read: the counted list is a sort and a dozen strings nobody may read.
     } else if (feasible === 0) {
@@ -371,29 +365,43 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ok ? assignments : [],
       reasonCounts,
       failure,
-      summary ?? successSummary,
+      summary,
       ok ? scale(req.demand, req.replicas) : ZERO,
       considered,
-      (limit, keep) => rankAll(req, snap, limit, keep),
-      (perReason) => rejections(req, snap, perReason),
+      explainer,
+      req,
+      snap,
+      feasible,
     );
   }
 
+  // The explanation is built from one fresh evaluation into columns reused across calls: each
+  // call materialises plain objects before returning, so nothing keeps pointing into them.
+  const explainCols = newColumns(0, scorers.length);
+  const explainer: Explainer = {
+    ranked: (req, snap) => rankFrom(req, snap, evaluate(req, snap, explainCols)).items,
+    rejected: (req, snap) => rejectionsFrom(req, snap, evaluate(req, snap, explainCols)).items,
+    bounded(req, snap, bounds, keep) {
+      const ev = evaluate(req, snap, explainCols);
+      return { ranked: rankFrom(req, snap, ev, bounds.ranked, keep), rejected: rejectionsFrom(req, snap, ev, bounds.rejectedPerReason) };
+    },
+  };
+
   /**
-   * Feasible clouds best first with their score breakdown: all of them, or the best `limit` plus
-   * any cloud in `keep` (the chosen ones). Totals come straight from the score columns; the
+   * Feasible clouds of an evaluation best first with their score breakdown: all of them, or the
+   * best `limit` plus any cloud in `keep` (the chosen ones). Totals come straight from the score columns; the
    * per-scorer objects are built only for the clouds returned.
    */
-  function rankAll(req: PreparedRequest, snap: Snapshot, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): RankedList {
-    const cols = newColumns(snap.slotCount, scorers.length);
-    const ev = evaluate(req, snap, cols);
+  function rankFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): RankedList {
+    const cols = ev.cols;
     const w = weights[req.spec.strategy];
     const order: { i: number; total: number; tie: number }[] = [];
     for (let i = 0; i < ev.feasible; i++) {
       let total = 0;
-      scorers.forEach((sc, k) => {
-        total += round2(cols.terms[k]?.[i] ?? 0) * w[sc.name];
-      });
+      for (let k = 0; k < scorers.length; k++) {
+        const sc = scorers[k];
+        if (sc !== undefined) total += round2(cols.terms[k]?.[i] ?? 0) * w[sc.name];
+      }
       order.push({ i, total: round2(total), tie: cols.tie[i] ?? 0 });
     }
     order.sort((a, b) => b.total - a.total || b.tie - a.tie);
@@ -411,9 +419,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   /** Rejected clouds with the first filter that rejected each and why: all, or at most `perReason` of each reason. */
-  function rejections(req: PreparedRequest, snap: Snapshot, perReason = Number.POSITIVE_INFINITY): RejectionList {
-    const cols = newColumns(snap.slotCount, scorers.length);
-    const { statics, dynRejected } = evaluate(req, snap, cols);
+  function rejectionsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, perReason = Number.POSITIVE_INFINITY): RejectionList {
+    const { statics, dynRejected, cols } = ev;
     const dyn = new Map<number, number>();
     for (let k = 0; k < dynRejected; k++) dyn.set(cols.dynSlots[k] ?? 0, cols.dynReason[k] ?? 0);
     const out: Rejection[] = [];
@@ -457,62 +464,73 @@ interface RejectionList {
   readonly omitted: number;
 }
 
+/** How an {@link EngineDecision} builds its explanation on demand, from a fresh evaluation of its request. */
+interface Explainer {
+  ranked(req: PreparedRequest, snap: Snapshot): readonly RankedCloud[];
+  rejected(req: PreparedRequest, snap: Snapshot): readonly Rejection[];
+  /** Both lists bounded by `bounds` (ranked keeps every cloud in `keep` too), from one evaluation. */
+  bounded(req: PreparedRequest, snap: Snapshot, bounds: ExplanationBounds, keep: ReadonlySet<string>): { ranked: RankedList; rejected: RejectionList };
+}
+
 /**
  * A {@link Decision} whose `ranked`, `rejected` and (on success) `summary` are computed on first
  * read. `toJSON` is the stored form: the explanation bounded by {@link STORED_EXPLANATION_BOUNDS}
  * (chosen clouds and the best runners-up; a few examples per rejection reason, with exact counts),
  * so a placement row stays small at any fleet size; the getters give the whole explanation, for a
  * live preview. (A class rather than an object literal with getters: V8 builds the latter on a
- * slow path that cost more than filtering 100 clouds.) Copy it with `toJSON()`, not with spread.
+ * slow path that cost more than filtering 100 clouds; and it holds the request and snapshot
+ * rather than closures over them, which tsx's keepNames would wrap on every decision.) Copy it
+ * with `toJSON()`, not with spread.
  */
 export class EngineDecision implements Decision {
   private rankedCache: readonly RankedCloud[] | null = null;
   private rejectedCache: readonly Rejection[] | null = null;
-  private summaryCache: string | null;
+  private storedCache: Decision | null = null;
 
   constructor(
     readonly ok: boolean,
     readonly assignments: readonly PlacementSlice[],
     readonly reasonCounts: Readonly<Partial<Record<ReasonCode, number>>>,
     readonly failure: Decision['failure'],
-    summary: string | (() => string),
+    private summaryCache: string | null,
     readonly demand: Decision['demand'],
     readonly considered: number,
-    private readonly rank: (limit?: number, keep?: ReadonlySet<string>) => RankedList,
-    private readonly reject: (perReason?: number) => RejectionList,
-  ) {
-    this.summaryCache = typeof summary === 'string' ? summary : null;
-    this.summarise = typeof summary === 'string' ? () => summary : summary;
-  }
-
-  private readonly summarise: () => string;
+    private readonly explainer: Explainer,
+    private readonly req: PreparedRequest,
+    private readonly snap: Snapshot,
+    private readonly feasible: number,
+  ) {}
 
   /** Every feasible cloud, best first, with its score breakdown. */
   get ranked(): readonly RankedCloud[] {
-    this.rankedCache ??= this.rank().items;
+    this.rankedCache ??= this.explainer.ranked(this.req, this.snap);
     return this.rankedCache;
   }
 
   /** Every rejected cloud with the first filter that rejected it and why. */
   get rejected(): readonly Rejection[] {
-    this.rejectedCache ??= this.reject().items;
+    this.rejectedCache ??= this.explainer.rejected(this.req, this.snap);
     return this.rejectedCache;
   }
 
   /** The counted human summary. */
   get summary(): string {
-    this.summaryCache ??= this.summarise();
+    this.summaryCache ??= successSummary(this.req, this.reasonCounts, this.assignments.length, this.feasible, this.considered);
     return this.summaryCache;
   }
 
   /**
    * The stored form: a plain object with the explanation bounded by `bounds`. `JSON.stringify`
-   * passes the property key as the argument, which selects the stored bounds.
+   * passes the property key as the argument, which selects the stored bounds. The stored-bounds
+   * form is built once per decision (the decision is immutable).
    */
   toJSON(bounds: ExplanationBounds | string = STORED_EXPLANATION_BOUNDS): Decision {
-    if (typeof bounds === 'string') bounds = STORED_EXPLANATION_BOUNDS;
-    const ranked = this.rank(bounds.ranked, new Set(this.assignments.map((a) => a.cloudId)));
-    const rejected = this.reject(bounds.rejectedPerReason);
+    const stored = typeof bounds === 'string' || bounds === STORED_EXPLANATION_BOUNDS;
+    if (stored && this.storedCache !== null) return this.storedCache;
+    const b = typeof bounds === 'string' ? STORED_EXPLANATION_BOUNDS : bounds;
+    const keep = new Set<string>();
+    for (const a of this.assignments) keep.add(a.cloudId);
+    const { ranked, rejected } = this.explainer.bounded(this.req, this.snap, b, keep);
     const base = {
       ok: this.ok,
       assignments: this.assignments,
@@ -524,8 +542,19 @@ export class EngineDecision implements Decision {
       demand: this.demand,
       considered: this.considered,
     };
-    return ranked.omitted === 0 && rejected.omitted === 0 ? base : { ...base, omitted: { ranked: ranked.omitted, rejected: rejected.omitted } };
+    const out = ranked.omitted === 0 && rejected.omitted === 0 ? base : { ...base, omitted: { ranked: ranked.omitted, rejected: rejected.omitted } };
+    if (stored) this.storedCache = out;
+    return out;
   }
+}
+
+/** The counted summary of a successful decision. */
+function successSummary(req: PreparedRequest, reasonCounts: Partial<Record<ReasonCode, number>>, chosen: number, feasible: number, considered: number): string {
+  const rejectedCount = considered - feasible;
+  const counted = countedList(reasonCounts, req.spec);
+  return req.replicas === 0
+    ? `0 replicas requested, nothing placed (${feasible}/${considered} clouds available${rejectedCount > 0 ? `; ${rejectedCount} rejected: ${counted}` : ''})`
+    : `${plural(req.replicas, 'replica')} placed on ${chosen}/${considered} clouds${rejectedCount > 0 ? ` (${rejectedCount} rejected: ${counted})` : ''}`;
 }
 
 /** The state a {@link planner} plans against (structurally the store's `PlanningState`). */

@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
 import { STORED_EXPLANATION_BOUNDS } from './decision.js';
-import type { Decision } from './decision.js';
-import { createScheduler } from './scheduler.js';
+import type { Decision, RankedCloud, Rejection } from './decision.js';
+import { createScheduler, EngineDecision } from './scheduler.js';
 import { createSnapshot } from './snapshot.js';
 
 const scheduler = createScheduler({ tiers: TEST_TIERS });
@@ -43,5 +44,45 @@ describe('the stored explanation', () => {
     expect(stored.rejected).toHaveLength(3);
     expect(stored.ranked).toHaveLength(4);
     expect(stored.omitted).toBeUndefined();
+  });
+
+  it('is the full explanation bounded: the best runners-up plus the chosen, the first examples per reason, built from one evaluation and cached', () => {
+    const strategies = ['binpack', 'spread', 'cost', 'locality'] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ tier: fc.constantFrom('L1', 'L2', 'L3', 'L4'), cpu: fc.integer({ min: 0, max: 8 }), used: fc.integer({ min: 0, max: 8 }), cordoned: fc.boolean() }), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.constantFrom(...strategies),
+        (specs, replicas, strategy) => {
+          const clouds = specs.map((c, i) =>
+            aCloud(`c${i}`)
+              .tier(c.tier)
+              .cpu(c.cpu * 1_000)
+              .allocated({ cpu: Math.min(c.cpu, c.used) * 1_000 })
+              .condition(c.cordoned && i % 3 === 0 ? 'Cordoned' : 'Ready')
+              .build(),
+          );
+          const spec = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L2').strategy(strategy).build();
+          const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/p' }, createSnapshot(clouds, TEST_TIERS));
+          if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
+          const stored = d.toJSON();
+          expect(d.toJSON()).toBe(stored);
+          const chosen = new Set(d.assignments.map((a) => a.cloudId));
+          const ranked: RankedCloud[] = d.ranked.filter((r, n) => n < STORED_EXPLANATION_BOUNDS.ranked || chosen.has(r.cloudId));
+          const perReason = new Map<string, number>();
+          const rejected: Rejection[] = d.rejected.filter((r) => {
+            const n = perReason.get(r.reason) ?? 0;
+            perReason.set(r.reason, n + 1);
+            return n < STORED_EXPLANATION_BOUNDS.rejectedPerReason;
+          });
+          expect(stored.ranked).toEqual(ranked);
+          expect(stored.rejected).toEqual(rejected);
+          const omitted = { ranked: d.ranked.length - ranked.length, rejected: d.rejected.length - rejected.length };
+          expect(stored.omitted).toEqual(omitted.ranked === 0 && omitted.rejected === 0 ? undefined : omitted);
+          expect(stored.summary).toBe(d.summary);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
