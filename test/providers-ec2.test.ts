@@ -195,11 +195,15 @@ describeWithComponents(['moto_server'], 'ec2 provider on moto', () => {
 
   it('a retried apply after a lost RunInstances response launches nothing more', async () => {
     let dropped = 0;
+    let launches = 0;
     // Lets the request reach moto, then loses the response, as a client-side timeout would.
     const dropFirstLaunch: Ec2ProviderOptions['configureClient'] = (client, role) => {
       if (role !== 'launch') return;
       client.middlewareStack.add(
         (next, context) => async (args) => {
+          // The second launch is sent late: apply must still wait for it before reporting the
+          // first one's failure, or a retry could describe the slice before it lands.
+          if (context.commandName === 'RunInstancesCommand' && ++launches > 1) await new Promise((r) => setTimeout(r, 300));
           const result = await next(args);
           if (context.commandName === 'RunInstancesCommand' && dropped === 0) {
             dropped += 1;

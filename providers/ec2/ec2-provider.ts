@@ -320,16 +320,26 @@ export class Ec2Provider implements Provider {
   }
 }
 
-/** Maps with at most `limit` calls in flight; the first failure rejects (others still settle). */
+/**
+ * Maps with at most `limit` calls in flight. After a failure no further call starts, but the
+ * calls already in flight are awaited before the first failure is thrown: a launch still in flight
+ * when apply returned could land after the next apply described the slice, and be launched twice.
+ */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (failure === null && next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i] as T);
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return results;
 }
