@@ -101,9 +101,9 @@ describe('dashboards/alerts.yaml', () => {
   });
 });
 
-describe('observability/README.md', () => {
+describe('README.md (Monitoring)', () => {
   it('lists every metric the registry holds (regenerate with UPDATE_METRICS_DOC=1)', () => {
-    const path = join(root, 'observability', 'README.md');
+    const path = join(root, 'README.md');
     const doc = readFileSync(path, 'utf8');
     const begin = '<!-- metrics-table:begin -->\n';
     const end = '\n<!-- metrics-table:end -->';
