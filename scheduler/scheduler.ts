@@ -14,7 +14,7 @@ import { scale, ZERO } from '../domain/resources.js';
 import type { Headroom } from '../domain/tenant.js';
 import type { Tiers } from '../domain/tiers.js';
 import { STORED_EXPLANATION_BOUNDS } from './decision.js';
-import type { Decision, ExplanationBounds, RankedCloud, Rejection } from './decision.js';
+import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, StoredDecision, StoredRanking } from './decision.js';
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
@@ -120,6 +120,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const splitScratch = new SplitScratch();
   // The default scorers run fused into one pass on the hot path (see fused-score.ts).
   const fusedScoring = scorers === SCORERS;
+  const scorerNames = scorers.map((sc) => sc.name);
+  const vectorOf = (w: Weights): readonly number[] => scorers.map((sc) => w[sc.name]);
+  const weightVectors: Record<keyof StrategyWeights, readonly number[]> = {
+    binpack: vectorOf(weights.binpack),
+    spread: vectorOf(weights.spread),
+    cost: vectorOf(weights.cost),
+    locality: vectorOf(weights.locality),
+  };
 
   /** Step 2: the static filters, once per request signature and snapshot lineage. */
   function staticVerdicts(req: PreparedRequest, snap: Snapshot): StaticVerdicts {
@@ -385,6 +393,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const ev = evaluate(req, snap, explainCols);
       return { ranked: rankFrom(req, snap, ev, bounds.ranked, keep), rejected: rejectionsFrom(req, snap, ev, bounds.rejectedPerReason) };
     },
+    stored(req, snap, keep) {
+      const ev = evaluate(req, snap, explainCols);
+      const b = STORED_EXPLANATION_BOUNDS;
+      return { ranked: rankRowsFrom(req, snap, ev, b.ranked, keep), rejected: rejectionsFrom(req, snap, ev, b.rejectedPerReason) };
+    },
   };
 
   /**
@@ -394,28 +407,58 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    */
   function rankFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): RankedList {
     const cols = ev.cols;
-    const w = weights[req.spec.strategy];
-    const order: { i: number; total: number; tie: number }[] = [];
-    for (let i = 0; i < ev.feasible; i++) {
-      let total = 0;
-      for (let k = 0; k < scorers.length; k++) {
-        const sc = scorers[k];
-        if (sc !== undefined) total += round2(cols.terms[k]?.[i] ?? 0) * w[sc.name];
-      }
-      order.push({ i, total: round2(total), tie: cols.tie[i] ?? 0 });
-    }
-    order.sort((a, b) => b.total - a.total || b.tie - a.tie);
+    const wv = weightVectors[req.spec.strategy];
+    const terms = cols.terms;
+    const order = rankOrder(req, ev);
     const out: RankedCloud[] = [];
     for (let n = 0; n < order.length; n++) {
       const o = order[n];
       const view = o === undefined ? undefined : snap.viewAt(cols.slots[o.i] ?? 0);
       if (o === undefined || view === undefined) continue;
       if (n >= limit && keep?.has(view.cloud.id) !== true) continue;
-      const terms = scorers.map((sc, k) => ({ scorer: sc.name, score: round2(cols.terms[k]?.[o.i] ?? 0), weight: w[sc.name] }));
-      const maxReplicas = Math.min(cols.cap[o.i] ?? 0, quotaReplicas(req, view.tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
-      out.push({ cloudId: view.cloud.id, total: o.total, terms, maxReplicas });
+      const breakdown: ScoreTerm[] = [];
+      for (let k = 0; k < scorerNames.length; k++) breakdown.push({ scorer: scorerNames[k] ?? '', score: round2(terms[k]?.[o.i] ?? 0), weight: wv[k] ?? 0 });
+      out.push({ cloudId: view.cloud.id, total: o.total, terms: breakdown, maxReplicas: maxReplicasOf(req, cols, o.i, view.tierRank) });
     }
     return { items: out, omitted: order.length - out.length };
+  }
+
+  /** {@link rankFrom} in the stored column form (see {@link StoredRanking}): the same clouds, numbers and order, without an object per score term. */
+  function rankRowsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>): { ranking: StoredRanking | null; omitted: number } {
+    const cols = ev.cols;
+    const terms = cols.terms;
+    const order = rankOrder(req, ev);
+    const rows: (string | number)[][] = [];
+    for (let n = 0; n < order.length; n++) {
+      const o = order[n];
+      const view = o === undefined ? undefined : snap.viewAt(cols.slots[o.i] ?? 0);
+      if (o === undefined || view === undefined) continue;
+      if (n >= limit && !keep.has(view.cloud.id)) continue;
+      // Hundredths as integers (see StoredRanking): the same numbers, m / 100 back.
+      const row: (string | number)[] = [view.cloud.id, Math.round(o.total * 100), maxReplicasOf(req, cols, o.i, view.tierRank)];
+      for (let k = 0; k < scorerNames.length; k++) row.push(Math.round(round2(terms[k]?.[o.i] ?? 0) * 100));
+      rows.push(row);
+    }
+    const ranking = rows.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], rows };
+    return { ranking, omitted: order.length - rows.length };
+  }
+
+  /** The feasible candidates of an evaluation by ranked total (Σ round2(term) × weight, rounded), then tie-break draw. */
+  function rankOrder(req: PreparedRequest, ev: Evaluation): { i: number; total: number; tie: number }[] {
+    const cols = ev.cols;
+    // The strategy's weights as a vector in scorer order: a keyed lookup by scorer name per cloud
+    // and scorer was most of the cost of ranking.
+    const wv = weightVectors[req.spec.strategy];
+    const terms = cols.terms;
+    const nScorers = scorerNames.length;
+    const order: { i: number; total: number; tie: number }[] = [];
+    for (let i = 0; i < ev.feasible; i++) {
+      let total = 0;
+      for (let k = 0; k < nScorers; k++) total += round2(terms[k]?.[i] ?? 0) * (wv[k] ?? 0);
+      order.push({ i, total: round2(total), tie: cols.tie[i] ?? 0 });
+    }
+    order.sort(byTotalThenTie);
+    return order;
   }
 
   /** Rejected clouds with the first filter that rejected each and why: all, or at most `perReason` of each reason. */
@@ -470,6 +513,8 @@ interface Explainer {
   rejected(req: PreparedRequest, snap: Snapshot): readonly Rejection[];
   /** Both lists bounded by `bounds` (ranked keeps every cloud in `keep` too), from one evaluation. */
   bounded(req: PreparedRequest, snap: Snapshot, bounds: ExplanationBounds, keep: ReadonlySet<string>): { ranked: RankedList; rejected: RejectionList };
+  /** The same under {@link STORED_EXPLANATION_BOUNDS}, with the ranking in the stored column form. */
+  stored(req: PreparedRequest, snap: Snapshot, keep: ReadonlySet<string>): { ranked: { ranking: StoredRanking | null; omitted: number }; rejected: RejectionList };
 }
 
 /**
@@ -545,6 +590,32 @@ export class EngineDecision implements Decision {
     const out = ranked.omitted === 0 && rejected.omitted === 0 ? base : { ...base, omitted: { ranked: ranked.omitted, rejected: rejected.omitted } };
     if (stored) this.storedCache = out;
     return out;
+  }
+
+  /**
+   * The stored form with the ranking in columns ({@link StoredDecision}): what `toJSON()` gives,
+   * encoded as {@link encodeStoredDecision} would encode it, built straight from the columns
+   * rather than through an object per score term. The store writes this with every placement.
+   */
+  toStored(): StoredDecision {
+    const keep = new Set<string>();
+    for (const a of this.assignments) keep.add(a.cloudId);
+    const { ranked, rejected } = this.explainer.stored(this.req, this.snap, keep);
+    // One object literal (no spreads): JSON.stringify of a spread-built object took longer than building it.
+    const omitted = ranked.omitted === 0 && rejected.omitted === 0 ? undefined : { ranked: ranked.omitted, rejected: rejected.omitted };
+    return {
+      ok: this.ok,
+      assignments: this.assignments,
+      ranked: ranked.ranking === null ? [] : undefined,
+      rejected: rejected.items,
+      reasonCounts: this.reasonCounts,
+      failure: this.failure,
+      summary: this.summary,
+      demand: this.demand,
+      considered: this.considered,
+      rankedColumns: ranked.ranking ?? undefined,
+      omitted,
+    };
   }
 }
 
@@ -695,6 +766,15 @@ function dominantReason(counts: Partial<Record<ReasonCode, number>>): ReasonCode
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Replicas a ranked candidate admits: its capacity, the quota of its tier, the per-cloud spread limit. */
+function maxReplicasOf(req: PreparedRequest, cols: Columns, i: number, tierRank: number): number {
+  return Math.min(cols.cap[i] ?? 0, quotaReplicas(req, tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
+}
+
+function byTotalThenTie(a: { total: number; tie: number }, b: { total: number; tie: number }): number {
+  return b.total - a.total || b.tie - a.tie;
 }
 
 function round2(x: number): number {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
-import { STORED_EXPLANATION_BOUNDS } from './decision.js';
+import { decodeStoredDecision, encodeStoredDecision, STORED_EXPLANATION_BOUNDS } from './decision.js';
 import type { Decision, RankedCloud, Rejection } from './decision.js';
 import { createScheduler, EngineDecision } from './scheduler.js';
 import { createSnapshot } from './snapshot.js';
@@ -80,6 +80,10 @@ describe('the stored explanation', () => {
           const omitted = { ranked: d.ranked.length - ranked.length, rejected: d.rejected.length - rejected.length };
           expect(stored.omitted).toEqual(omitted.ranked === 0 && omitted.rejected === 0 ? undefined : omitted);
           expect(stored.summary).toBe(d.summary);
+          // The column form built straight from the engine's columns is the object form, encoded.
+          const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+          expect(decodeStoredDecision(roundTrip(d.toStored()))).toEqual(roundTrip(stored));
+          expect(roundTrip(d.toStored())).toEqual(roundTrip(encodeStoredDecision(stored)));
         },
       ),
       { numRuns: 200 },

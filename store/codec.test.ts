@@ -34,5 +34,9 @@ describe('the stored placement decision', () => {
     const encoded = encodeDecision(odd);
     expect(encoded.ranked).toEqual(odd.ranked);
     expect(decodeDecision(JSON.parse(JSON.stringify(encoded)))).toEqual(odd);
+    // Numbers that are not whole hundredths keep the object form rather than being rounded.
+    const fine: Decision = { ...old, ranked: old.ranked.map((r, i) => (i === 0 ? { ...r, total: r.total + 0.001 } : r)) };
+    expect(encodeDecision(fine).rankedColumns).toBeUndefined();
+    expect(decodeDecision(JSON.parse(JSON.stringify(encodeDecision(fine))))).toEqual(JSON.parse(JSON.stringify(fine)));
   });
 });

@@ -7,7 +7,8 @@ import type { Cloud, CloudCondition, ProviderKind } from '../domain/cloud.js';
 import type { Deployment, DeploymentSpec, Phase, PlacementSlice } from '../domain/deployment.js';
 import type { Resources } from '../domain/resources.js';
 import type { Quota, Tenant } from '../domain/tenant.js';
-import type { Decision } from '../scheduler/decision.js';
+import { decodeStoredDecision, encodeStoredDecision } from '../scheduler/decision.js';
+import type { Decision, StoredDecision } from '../scheduler/decision.js';
 import type { StoredCheckpoint } from './audit-chain.js';
 import { canonicalDetail } from './audit-chain.js';
 import type { DeploymentRecord, IdempotencyRecord } from './engine.js';
@@ -195,55 +196,19 @@ export function placementToRow(p: PlacementRecord): { deployment_id: string; gen
 }
 
 /**
- * The stored decision with its ranking in columns: every ranked cloud of one decision carries the
- * same scorer names and weights (the strategy's), so they are written once and each cloud is a
- * row `[cloudId, total, maxReplicas, ...scores]`. About a fifth of the bytes of the object form
- * (a 16-cloud ranking is ~6 KB as objects), which is JSON encoding and WAL bytes on every
- * admission. {@link decodeDecision} restores the object form exactly; rows without `rankedColumns`
- * (written before, or a ranking whose terms differ in shape) are stored and read as objects.
+ * A decision → its stored form ({@link StoredDecision}: the bounded explanation with the ranking
+ * in columns). The engine's decisions build it straight from their columns (`toStored`); any other
+ * decision is bounded by its `toJSON` when it has one, and encoded.
  */
-interface EncodedDecision extends Omit<Decision, 'ranked'> {
-  readonly ranked?: Decision['ranked'];
-  readonly rankedColumns?: { readonly scorers: readonly string[]; readonly weights: readonly number[]; readonly rows: readonly (readonly (string | number)[])[] };
+export function encodeDecision(decision: Decision): StoredDecision {
+  const d = decision as Decision & { toStored?: () => StoredDecision; toJSON?: () => Decision };
+  if (typeof d.toStored === 'function') return d.toStored();
+  return encodeStoredDecision(typeof d.toJSON === 'function' ? d.toJSON() : decision);
 }
 
-/** A decision (or its stored form, via `toJSON`) → the compact stored form; see {@link EncodedDecision}. */
-export function encodeDecision(decision: Decision): EncodedDecision {
-  const withToJson = decision as Decision & { toJSON?: () => Decision };
-  const d = typeof withToJson.toJSON === 'function' ? withToJson.toJSON() : decision;
-  const ranked = d.ranked;
-  const first = ranked[0];
-  if (first === undefined) return d;
-  const scorers = first.terms.map((t) => t.scorer);
-  const weights = first.terms.map((t) => t.weight);
-  const rows: (string | number)[][] = [];
-  for (const r of ranked) {
-    if (r.terms.length !== scorers.length) return d;
-    const row: (string | number)[] = [r.cloudId, r.total, r.maxReplicas];
-    for (let k = 0; k < r.terms.length; k++) {
-      const t = r.terms[k];
-      if (t === undefined || t.scorer !== scorers[k] || !Object.is(t.weight, weights[k])) return d;
-      row.push(t.score);
-    }
-    rows.push(row);
-  }
-  const { ranked: _ranked, ...rest } = d;
-  return { ...rest, rankedColumns: { scorers, weights, rows } };
-}
-
-/** The compact stored form → the decision as it was stored (the inverse of {@link encodeDecision}). */
-export function decodeDecision(stored: EncodedDecision): Decision {
-  const cols = stored.rankedColumns;
-  if (cols === undefined) return stored as Decision;
-  const { rankedColumns: _cols, ...rest } = stored;
-  const ranked = cols.rows.map((row) => ({
-    cloudId: row[0] as string,
-    total: row[1] as number,
-    terms: cols.scorers.map((scorer, k) => ({ scorer, score: row[3 + k] as number, weight: cols.weights[k] ?? 0 })),
-    maxReplicas: row[2] as number,
-  }));
-  const { ok, assignments, ...tail } = rest;
-  return { ok, assignments, ranked, ...tail };
+/** The stored form → the decision as it was stored (the object form). */
+export function decodeDecision(stored: StoredDecision): Decision {
+  return decodeStoredDecision(stored);
 }
 
 /** Row → placement record. */
@@ -252,7 +217,7 @@ export function rowToPlacement(r: PlacementRow): PlacementRecord {
     deploymentId: r.deployment_id,
     generation: int(r.generation),
     slices: json<PlacementSlice[]>(r.slices),
-    decision: decodeDecision(json<EncodedDecision>(r.decision)),
+    decision: decodeDecision(json<StoredDecision>(r.decision)),
     cause: r.cause,
     decidedAt: r.decided_at,
   };
