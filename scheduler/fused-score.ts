@@ -160,7 +160,8 @@ export function fusedEvaluate(
         sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
         n++;
       }
-      work[c] = n === 0 ? 0 : sum / n;
+      // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
+      work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
     }
     if (wCost !== 0) {
       let x = 0;
@@ -196,6 +197,9 @@ export function fusedEvaluate(
     }
   }
   const full = preference === undefined ? 1 : depthOf(preference);
+  // The locality term per shared depth, (100 × depth) / full, computed once rather than per cloud.
+  const locTerm: number[] = [];
+  for (let dd = 0; dd <= full; dd++) locTerm.push((100 * dd) / full);
   // Pass 2: the weighted sum in registry order, the tie-break draw and the topology domain.
   const range = max - min;
   const base = cols.base;
@@ -212,7 +216,10 @@ export function fusedEvaluate(
     if (wBin !== 0) b = b + wBin * (100 * util);
     if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
     if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - (work[costAt + i] ?? 0))) / range : 100);
-    if (wLoc !== 0) b = b + wLoc * (depth === null ? 0 : (100 * (depth[slot] ?? 0)) / full);
+    if (wLoc !== 0) {
+      const dd = depth === null ? 0 : (depth[slot] ?? 0);
+      b = b + wLoc * (depth === null ? 0 : (locTerm[dd] ?? (100 * dd) / full));
+    }
     if (wTaints !== 0) b = b + wTaints * (taintTerms === null ? 100 : (taintTerms[i] ?? 0));
     base[i] = b;
     tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
