@@ -27,6 +27,10 @@ const { GraphQLError } = gql;
 export interface ResolverDeps {
   readonly store: Store;
   readonly planner: Planner;
+  /** Answers `previewPlacement`; default `planner` (a separate one lets metrics count previews apart). */
+  readonly previewPlanner?: Planner;
+  /** Told after a cloud's registration, update or condition change is committed (the orchestrator drains at once). */
+  readonly onCloudChanged?: (cloud: Cloud) => void;
   readonly tiers: Tiers;
   readonly events: EventBus;
   readonly defaultPageSize: number;
@@ -98,6 +102,11 @@ function publishAdmission(events: EventBus, type: DeploymentEventType, d: Deploy
 /** Builds the resolver map for mercurius. */
 export function createResolvers(deps: ResolverDeps): Record<string, Record<string, unknown>> {
   const { store, planner, tiers, events } = deps;
+  const previewPlanner = deps.previewPlanner ?? planner;
+  const cloudChanged = (cloud: Cloud): Cloud => {
+    deps.onCloudChanged?.(cloud);
+    return cloud;
+  };
   let summary: { at: number; value: Record<string, unknown> } | null = null;
   const invalidate = (): void => {
     summary = null;
@@ -137,7 +146,7 @@ export function createResolvers(deps: ResolverDeps): Record<string, Record<strin
 
   async function setCondition(p: Principal, id: unknown, condition: CloudCondition, reason: string): Promise<unknown> {
     const c = await existingCloud(id);
-    return cloudView(await store.setCloudCondition(actorOf(p), c.id, condition, reason));
+    return cloudView(cloudChanged(await store.setCloudCondition(actorOf(p), c.id, condition, reason)));
   }
 
   function admissionView(a: Admission): Record<string, unknown> {
@@ -190,7 +199,7 @@ export function createResolvers(deps: ResolverDeps): Record<string, Record<strin
       const spec = parseSpec(args.spec, tiers);
       requireWithin(p, spec.tenant);
       const [clouds, headroom] = await Promise.all([store.listClouds(), store.headroom(spec.tenant)]);
-      const decision = planner(spec, { clouds, headroom }, []);
+      const decision = previewPlanner(spec, { clouds, headroom }, []);
       const tenants = new Map<string, Tenant>();
       for (const h of headroom) {
         const t = await store.getTenant(h.tenant);
@@ -228,12 +237,12 @@ export function createResolvers(deps: ResolverDeps): Record<string, Record<strin
   };
 
   const Mutation = {
-    registerCloud: guarded('registerCloud', async (p, args) => cloudView(await store.registerCloud(actorOf(p), parseNewCloud(args.input, tiers)))),
+    registerCloud: guarded('registerCloud', async (p, args) => cloudView(cloudChanged(await store.registerCloud(actorOf(p), parseNewCloud(args.input, tiers))))),
     updateCloud: guarded('updateCloud', async (p, args) => {
       const current = await existingCloud(args.id);
       const patch = parseCloudPatch(args.patch, current, tiers);
       const expected = typeof args.expectedVersion === 'number' ? args.expectedVersion : undefined;
-      return cloudView(await store.updateCloud(actorOf(p), current.id, patch, expected));
+      return cloudView(cloudChanged(await store.updateCloud(actorOf(p), current.id, patch, expected)));
     }),
     cordonCloud: guarded('cordonCloud', (p, args) => setCondition(p, args.id, 'Cordoned', parseReason(args.reason, 'cordoned by operator'))),
     uncordonCloud: guarded('uncordonCloud', (p, args) => setCondition(p, args.id, 'Ready', 'uncordoned')),

@@ -6,6 +6,7 @@
  * subject (or the client address) → GraphQL parse/validate with the limit rules (depth, aliases,
  * cost, introspection in production; cached per document) → resolvers → one error formatter.
  */
+import type { Cloud } from '../domain/cloud.js';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
@@ -53,8 +54,12 @@ export type ApiMetrics = MetricsPluginOptions['metrics'];
 /** Everything the server needs; nothing is read from the environment or module state. */
 export interface ServerDeps {
   readonly store: Store;
-  /** The scheduler's planner (`scheduler/scheduler.ts`), used for admission, scaling and preview. */
+  /** The scheduler's planner (`scheduler/scheduler.ts`), used for admission and scaling. */
   readonly planner: Planner;
+  /** Answers `previewPlacement`; default `planner`. */
+  readonly previewPlanner?: Planner;
+  /** Told after a cloud's registration, update or condition change is committed. */
+  readonly onCloudChanged?: (cloud: Cloud) => void;
   readonly tiers: Tiers;
   readonly authenticator: Authenticator;
   /** The in-process event bus shared with the orchestrator. */
@@ -123,6 +128,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const resolvers = createResolvers({
     store: deps.store,
     planner: deps.planner,
+    ...(deps.previewPlanner === undefined ? {} : { previewPlanner: deps.previewPlanner }),
+    ...(deps.onCloudChanged === undefined ? {} : { onCloudChanged: deps.onCloudChanged }),
     tiers: deps.tiers,
     events: deps.events,
     defaultPageSize: deps.limits.defaultPageSize,

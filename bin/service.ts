@@ -123,7 +123,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const metrics = options.metrics ?? createMetrics();
     metrics.setFleetSource(fleetSourceFromStore(store));
     const events = createEventBus();
-    const plan = instrumentPlanner(planner(createScheduler({ tiers }), tiers), metrics);
+    const scheduler = createScheduler({ tiers });
+    const plan = instrumentPlanner(planner(scheduler, tiers), metrics);
+    // Previews get their own planner (and snapshot cache), counted apart from placements.
+    const previewPlan = instrumentPlanner(planner(scheduler, tiers), metrics, { preview: true });
 
     // One leader runs the loops: a PostgreSQL advisory lock with a fencing token when replicas
     // share a database; SQLite means a single instance, which always leads.
@@ -162,7 +165,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const auditProbe = startAuditProbe({ verify: () => store.verifyAudit(), metrics, onError: (e) => log(`audit probe: ${e instanceof Error ? e.message : String(e)}`) });
     stops.push(() => auditProbe.stop());
 
-    const app = await buildServer({ store, planner: plan, tiers, authenticator, events, mode: config.mode, limits: config.limits, metrics });
+    const app = await buildServer({
+      store,
+      planner: plan,
+      previewPlanner: previewPlan,
+      // A cloud set Draining is emptied now rather than at the orchestrator's next pass.
+      onCloudChanged: (cloud) => {
+        if (cloud.condition === 'Draining') orchestrator.drain(cloud.id);
+      },
+      tiers,
+      authenticator,
+      events,
+      mode: config.mode,
+      limits: config.limits,
+      metrics,
+    });
     stops.push(() => app.close());
     await orchestrator.start();
     const address = await app.listen({ host: config.listen.host, port: config.listen.port });
