@@ -50,6 +50,16 @@ type Queryable = pg.PoolClient | pg.Pool;
 /** An arbitrary constant naming Tianshu's migration lock among the database's advisory locks. */
 const MIGRATION_LOCK = 7_140_318;
 
+/**
+ * The advisory lock every state-changing transaction takes before it reads. Commits already
+ * serialise on the `audit_head` row (one chain), but an operation that read and planned before
+ * waiting there would find its versions stale and re-plan, and under load give up with CONFLICT.
+ * Taking the lock first puts the wait before the reads, so each operation plans against the state
+ * the previous one committed (Nomad's plan applier serialises the same way). Throughput is
+ * unchanged, since the audit head was the serial point anyway; version guards remain the check.
+ */
+const WRITE_LOCK = 7_140_319;
+
 async function rows<R>(q: Queryable, sql: string, params: unknown[] = []): Promise<R[]> {
   return (await q.query(sql, params)).rows as R[];
 }
@@ -200,6 +210,7 @@ export class PostgresEngine implements Engine {
       let broken = false;
       try {
         await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
         const out = await op(readerFor(client, attempt > 1), this.ctx);
         if (out.kind === 'read') {
           await client.query('COMMIT');
