@@ -12,6 +12,7 @@ import { R } from './snapshot.js';
 import type { Weights } from './weights.js';
 import { tieBreak } from './random.js';
 import type { DivisionSums } from './split.js';
+import { replicasThatFit } from './prepare.js';
 
 /** The number of segments of a locality path, without splitting it. */
 function depthOf(path: string): number {
@@ -112,21 +113,9 @@ export function fusedEvaluate(
     const slot = passing[k] ?? 0;
     const at = slot * stride;
     const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
-    let capMax = Number.POSITIVE_INFINITY;
-    let short = -1;
-    for (let j = 0; j < nNeeded; j++) {
-      const r = needed[j] ?? 0;
-      const nr = need[r] ?? 1;
-      const f = (free[at + r] ?? 0) + h * nr;
-      if (f < nr) {
-        short = r;
-        break;
-      }
-      const m = Math.floor(f / nr);
-      if (m < capMax) capMax = m;
-    }
-    if (short >= 0) {
-      const id = capacityIds[short] ?? 0;
+    const capMax = replicasThatFit(free, at, h, needed, need);
+    if (capMax < 0) {
+      const id = capacityIds[-1 - capMax] ?? 0;
       dynSlots[d] = slot;
       dynReason[d++] = id;
       counts[id] = (counts[id] ?? 0) + 1;

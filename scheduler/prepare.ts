@@ -112,3 +112,22 @@ export function staticKeyOf(spec: DeploymentSpec): string {
   }
   return key;
 }
+
+/**
+ * How many whole replicas fit in one cloud's free capacity, with `held` replicas of this
+ * deployment credited back: `free` is the snapshot's free column and `at` the cloud's offset in
+ * it. Returns `-1 - r` when resource `r` cannot take even one replica, so the caller can name it.
+ * Shared by the fused and the general dynamic-filter passes; small enough for V8 to inline.
+ */
+export function replicasThatFit(free: Float64Array, at: number, held: number, needed: readonly number[], need: readonly number[]): number {
+  let fit = Number.POSITIVE_INFINITY;
+  for (let j = 0; j < needed.length; j++) {
+    const r = needed[j] ?? 0;
+    const nr = need[r] ?? 1;
+    const f = (free[at + r] ?? 0) + held * nr;
+    if (f < nr) return -1 - r;
+    const m = Math.floor(f / nr);
+    if (m < fit) fit = m;
+  }
+  return fit;
+}

@@ -20,7 +20,7 @@ import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
 import { fusedEvaluate } from './fused-score.js';
 import type { FusedReasonIds } from './fused-score.js';
-import { prepareRequest } from './prepare.js';
+import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
 import type { ReasonCode } from './reasons.js';
@@ -196,7 +196,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const tierRanks = snap.tierRanks;
       const need = req.need;
       const needed = req.needed;
-      const nNeeded = needed.length;
       const heldBySlot = req.heldBySlot;
       const hasHeld = heldBySlot.size > 0;
       const quotaTotal = req.quota.total;
@@ -205,21 +204,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (let k = 0; k < passing.length; k++) {
         const slot = passing[k] ?? 0;
         const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
-        let capMax = Number.POSITIVE_INFINITY;
-        let short = -1;
-        for (let j = 0; j < nNeeded; j++) {
-          const r = needed[j] ?? 0;
-          const nr = need[r] ?? 1;
-          const f = (free[slot * stride + r] ?? 0) + h * nr;
-          if (f < nr) {
-            short = r;
-            break;
-          }
-          const m = Math.floor(f / nr);
-          if (m < capMax) capMax = m;
-        }
-        if (short >= 0) {
-          const id = CAPACITY_REASON_ID[short] ?? 0;
+        const capMax = replicasThatFit(free, slot * stride, h, needed, need);
+        if (capMax < 0) {
+          const id = CAPACITY_REASON_ID[-1 - capMax] ?? 0;
           dynSlots[d] = slot;
           dynReason[d++] = id;
           counts[id] = (counts[id] ?? 0) + 1;
