@@ -9,7 +9,7 @@ import { parseDeploymentSpec } from '../domain/deployment.js';
 import type { DeploymentSpec, Strategy } from '../domain/deployment.js';
 import type { Headroom } from '../domain/tenant.js';
 import { Tiers } from '../domain/tiers.js';
-import { createRandom } from '../scheduler/random.js';
+import { seededRandom } from '../domain/random.js';
 import type { PlacementRequest } from '../scheduler/framework.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createSnapshot } from '../scheduler/snapshot.js';
@@ -20,7 +20,7 @@ const TIERS = new Tiers();
 
 /** A synthetic fleet of `n` clouds, deterministic for a given `n`. */
 export function benchFleet(n: number): Cloud[] {
-  const rnd = createRandom(`fleet-${n}`);
+  const rnd = seededRandom(`fleet-${n}`);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const clouds: Cloud[] = [];
   for (let i = 0; i < n; i++) {
@@ -50,7 +50,7 @@ export function benchFleet(n: number): Cloud[] {
 
 /** A pool of requests: residency over 7 of the 10 provinces (≈30% rejected by residency), 3 replicas each. */
 export function benchRequests(count: number): PlacementRequest[] {
-  const rnd = createRandom('requests');
+  const rnd = seededRandom('requests');
   const strategies: Strategy[] = ['binpack', 'spread', 'cost', 'locality'];
   const residencies = Array.from({ length: 8 }, (_, k) => PROVINCES.filter((_p, i) => (i + k) % 10 < 7).map((p) => `cn/${p}`));
   const headroom: Headroom[] = [

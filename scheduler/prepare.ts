@@ -8,7 +8,7 @@ import { RESOURCE_NAMES } from '../domain/resources.js';
 import type { ResourceName } from '../domain/resources.js';
 import type { Headroom, Limits } from '../domain/tenant.js';
 import type { PlacementRequest, PreparedRequest, QuotaPlan } from './framework.js';
-import { hashString } from './random.js';
+import { hashString } from '../domain/random.js';
 import type { Snapshot } from './snapshot.js';
 import { R } from './snapshot.js';
 

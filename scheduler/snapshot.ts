@@ -21,7 +21,8 @@ import { prefixesOf } from '../domain/locality.js';
 import type { Resources } from '../domain/resources.js';
 import { RESOURCE_NAMES } from '../domain/resources.js';
 import type { Tiers } from '../domain/tiers.js';
-import { hashString, tieKeyOf } from './random.js';
+import { hashString } from '../domain/random.js';
+import { tieKeyOf } from './random.js';
 
 /** The number of accounted resources: columns hold `slot * R + resourceIndex`. */
 export const R = RESOURCE_NAMES.length;

@@ -9,7 +9,7 @@ import { isTianshuError } from '../domain/errors.js';
 import { createOrchestrator } from '../orchestrator/orchestrator.js';
 import type { Orchestrator } from '../orchestrator/orchestrator.js';
 import type { SimulatedFault, SimulatedOperation } from '../providers/simulated/simulated-provider.js';
-import { mulberry32 } from '../providers/simulated/prng.js';
+import { seededRandom } from '../domain/random.js';
 import { openStore } from '../store/open.js';
 import type { Planner, Store } from '../store/store.js';
 import { allDeployments, eventually, FAST, fleetProblems, OPERATOR, realPlanner, seedTenants, SimFleet, simCloud, spec } from './orchestrator-fixtures.js';
@@ -47,10 +47,10 @@ const OPS: readonly (SimulatedOperation | undefined)[] = ['apply', 'status', 're
 
 describe('orchestrator under a randomized fault run', () => {
   it('ends Running on eligible clouds or Degraded with an explanation, with no double placement and an exact ledger', async () => {
-    const rnd = mulberry32(20_260_101);
+    const rnd = seededRandom(20_260_101);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     for (const c of CLOUDS) await fleet.add(store, c, { seed: Math.floor(rnd() * 1e9) });
-    orch = createOrchestrator({ store, planner, providerFor: fleet.providerFor, config: FAST, random: mulberry32(42) });
+    orch = createOrchestrator({ store, planner, providerFor: fleet.providerFor, config: FAST, random: seededRandom(42) });
     await orch.start();
 
     const live: string[] = [];

@@ -22,7 +22,7 @@ import type { ProviderErrorCode } from '../errors.js';
 import { conditionOf, sliceKey, toRef } from '../provider.js';
 import type { HealthReport, Inventory, Provider, ProviderOptions, Slice, SliceRef, SliceStatus } from '../provider.js';
 import type { SimulatedConnection } from './connection.js';
-import { fnv1a, mulberry32 } from './prng.js';
+import { hashString, seededRandom } from '../../domain/random.js';
 
 /** The operations of a provider, for per-operation call counts and targeted faults. */
 export type SimulatedOperation = 'inventory' | 'apply' | 'remove' | 'status' | 'listSlices';
@@ -80,7 +80,7 @@ export class SimulatedProvider implements Provider {
     this.timeoutRate = connection.timeoutRate;
     this.readyAfterMs = connection.readyAfterMs;
     this.outage = connection.outage;
-    this.random = mulberry32(connection.seed ?? fnv1a(cloudId));
+    this.random = seededRandom(connection.seed ?? hashString(cloudId));
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
