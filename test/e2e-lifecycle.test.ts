@@ -29,7 +29,7 @@ describe('the assembled service: request → Running → delete', () => {
     // Fast loops so the test sees the orchestrator act within a second or two.
     writeFileSync(cfg, `listen: { host: 127.0.0.1, port: 0 }\ndataDir: ${join(dir, 'data')}\norchestrator: { reconcileIntervalMs: 200, probeIntervalMs: 200 }\n`);
     const lines: string[] = [];
-    svc = await startService(loadConfig({ path: cfg, env: {} }), { cwd: dir, log: (l) => { lines.push(l); if (process.env.E2E_DEBUG) console.log(l); } });
+    svc = await startService(loadConfig({ path: cfg, env: {} }), { cwd: dir, log: (l) => lines.push(l) });
     svc.events.subscribe({ under: null }, (e) => events.push(e));
     const m = /token operator:\n {2}Bearer (\S+)/.exec(lines.join('\n'));
     token = m?.[1] ?? '';
