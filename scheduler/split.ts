@@ -174,7 +174,7 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
     for (let i = 0; i < count; i++) heap.pushUnordered(i);
   } else {
     // A min-heap of the k best, kept in the heap's storage while selecting.
-    const sel = new MinHeap(scratch.items, key, tie);
+    const sel = new CandidateHeap(scratch.items, key, tie, true);
     let restBest = -1;
     for (let i = 0; i < count; i++) {
       if (sel.size < k) sel.push(i);
@@ -277,7 +277,7 @@ class Fill {
   readonly key: Float64Array;
   readonly tie: Float64Array;
   readonly inDomain: Int32Array;
-  readonly heap: MaxHeap;
+  readonly heap: CandidateHeap;
   readonly rankLeft: number[];
   readonly order: number[] = [];
   totalLeft: number;
@@ -294,7 +294,7 @@ class Fill {
     this.tie = input.tie;
     this.inDomain = scratch.inDomain;
     this.inDomain.fill(0, 0, input.domainCount);
-    this.heap = new MaxHeap(scratch.items, scratch.key, input.tie);
+    this.heap = new CandidateHeap(scratch.items, scratch.key, input.tie);
     this.rankLeft = input.quotaByRank.slice();
     this.totalLeft = input.quotaTotal;
     this.remaining = input.replicas;
@@ -364,15 +364,24 @@ function above(key: Float64Array, tie: Float64Array, a: number, b: number): bool
   return ta !== tb ? ta > tb : a < b;
 }
 
-/** A binary max-heap of candidate indexes in {@link above} order, over caller-owned storage. */
-class MaxHeap {
+/**
+ * A binary heap of candidate indexes over caller-owned storage: best on top in {@link above}
+ * order for the fill, or worst on top (`worstOnTop`) for the top-k selection.
+ */
+class CandidateHeap {
   size = 0;
 
   constructor(
     private readonly items: Int32Array,
     private readonly key: Float64Array,
     private readonly tie: Float64Array,
+    private readonly worstOnTop = false,
   ) {}
+
+  /** True when `a` belongs nearer the top than `b`. */
+  private first(a: number, b: number): boolean {
+    return this.worstOnTop ? above(this.key, this.tie, b, a) : above(this.key, this.tie, a, b);
+  }
 
   pushUnordered(i: number): void {
     this.items[this.size++] = i;
@@ -392,7 +401,7 @@ class MaxHeap {
     while (at > 0) {
       const parent = (at - 1) >> 1;
       const p = items[parent] ?? 0;
-      if (!above(this.key, this.tie, i, p)) break;
+      if (!this.first(i, p)) break;
       items[at] = p;
       at = parent;
     }
@@ -410,6 +419,14 @@ class MaxHeap {
     return top;
   }
 
+  /** Replaces the top with `i`; returns the one replaced. */
+  replaceTop(i: number): number {
+    const out = this.items[0] ?? 0;
+    this.items[0] = i;
+    this.down(0);
+    return out;
+  }
+
   private down(from: number): void {
     const items = this.items;
     const n = this.size;
@@ -420,61 +437,12 @@ class MaxHeap {
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && above(this.key, this.tie, items[r] ?? 0, items[l] ?? 0)) c = r;
+      if (r < n && this.first(items[r] ?? 0, items[l] ?? 0)) c = r;
       const child = items[c] ?? 0;
-      if (!above(this.key, this.tie, child, x)) break;
+      if (!this.first(child, x)) break;
       items[at] = child;
       at = c;
     }
     items[at] = x;
-  }
-}
-
-/** A binary min-heap in {@link above} order (worst on top), for the top-k pass. */
-class MinHeap {
-  size = 0;
-
-  constructor(
-    private readonly items: Int32Array,
-    private readonly key: Float64Array,
-    private readonly tie: Float64Array,
-  ) {}
-
-  peek(): number {
-    return this.items[0] ?? 0;
-  }
-
-  push(i: number): void {
-    let at = this.size++;
-    const items = this.items;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      const p = items[parent] ?? 0;
-      if (!above(this.key, this.tie, p, i)) break;
-      items[at] = p;
-      at = parent;
-    }
-    items[at] = i;
-  }
-
-  /** Replaces the worst with `i`; returns the one replaced. */
-  replaceTop(i: number): number {
-    const items = this.items;
-    const out = items[0] ?? 0;
-    const n = this.size;
-    let at = 0;
-    for (;;) {
-      const l = 2 * at + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && above(this.key, this.tie, items[l] ?? 0, items[r] ?? 0)) c = r;
-      const child = items[c] ?? 0;
-      if (!above(this.key, this.tie, i, child)) break;
-      items[at] = child;
-      at = c;
-    }
-    items[at] = i;
-    return out;
   }
 }
