@@ -1,18 +1,28 @@
 /**
- * The default scorers fused into one pass over the candidates: the same terms as `binpack`,
- * `spread`, `cost`, `locality` and `taints` (same formulas, same order of operations, summed in
- * registry order), without a function call and a pass per scorer. The engine uses it when it runs
- * the default scorer registry; a property test holds it bit-for-bit equal to the per-scorer path.
+ * The engine's hot path for the default registry: the dynamic filters and the default scorers
+ * fused into two passes over the statically passing clouds, and the best few candidates selected
+ * on the way, so that the replica division usually runs over a dozen candidates instead of every
+ * feasible cloud.
+ *
+ * Same formulas and order of operations as the capacity and quota filters plus the binpack,
+ * spread, cost, locality and taints scorers, summed in registry order, so the scores are
+ * bit-for-bit the per-scorer path's (the property tests hold it there). What the per-scorer path
+ * computes for every candidate but the division needs only for the ones it takes (how many
+ * replicas fit, the seeded tie-break draw, the topology domain) is computed here only for the
+ * selected candidates; {@link completeCandidates} fills it in for all of them when the division
+ * must look beyond the selection.
  */
+import { above, CandidateHeap } from './candidate-heap.js';
 import type { PreparedRequest } from './framework.js';
+import { replicasThatFit } from './prepare.js';
+import { tieBreak } from './random.js';
 import { sharedDepths } from './scorers/locality.js';
 import { taintsScorer } from './scorers/taints.js';
+import { topologyScore } from './scorers/topology.js';
 import type { Snapshot } from './snapshot.js';
 import { R } from './snapshot.js';
+import type { Floor } from './split.js';
 import type { Weights } from './weights.js';
-import { tieBreak } from './random.js';
-import type { DivisionSums } from './split.js';
-import { replicasThatFit } from './prepare.js';
 
 /** The number of segments of a locality path, without splitting it. */
 function depthOf(path: string): number {
@@ -24,9 +34,11 @@ function depthOf(path: string): number {
 /** The columns {@link fusedEvaluate} fills, one entry per feasible candidate (and per dynamic rejection). */
 export interface FusedColumns {
   slots: Int32Array;
-  cap: Float64Array;
   base: Float64Array;
+  /** The division's starting key: `base` plus the topology and stickiness terms before any replica lands. */
+  key: Float64Array;
   tie: Float64Array;
+  cap: Float64Array;
   rank: Int32Array;
   domain: Int32Array;
   held: Float64Array;
@@ -44,15 +56,46 @@ export interface FusedReasonIds {
 }
 
 /**
- * The hot path of the default registry in one place: the dynamic filters (capacity with held
- * replicas credited back, then quota) over the statically passing slots, fused with the first
- * scoring pass (utilisation and raw cost), then one pass writing the weighted `base`, the seeded
- * tie-break draw and the topology domain of every survivor. Same formulas and order of operations
- * as the capacity and quota filters plus the binpack, spread, cost, locality and taints scorers,
- * summed in registry order, so it is bit-for-bit the per-scorer path (the property tests hold it there). Adds the dynamic rejections to `cols.counts` (which
- * must already hold the static counts), returns the number of feasible candidates and writes the
- * number of dynamic rejections into `out[0]`. `depthMemo` caches the locality depths per
- * preference string for the snapshot lineage (see {@link sharedDepths}).
+ * The best candidates of one evaluation, in ascending candidate order, with the columns the
+ * replica division reads; and the best candidate left out, the division's {@link Floor}. Reused
+ * across decisions by one scheduler, so the hot path allocates nothing proportional to the fleet.
+ */
+export class TopCandidates {
+  /** Candidate indexes: the selection heap while selecting, then ascending. */
+  index = new Int32Array(16);
+  size = 0;
+  base = new Float64Array(16);
+  tie = new Float64Array(16);
+  cap = new Float64Array(16);
+  rank = new Int32Array(16);
+  domain = new Int32Array(16);
+  held = new Float64Array(16);
+  /** The best candidate not selected, or null when every feasible candidate was. */
+  floor: Floor | null = null;
+
+  /** Grows the columns to hold `n` candidates. */
+  ensure(n: number): void {
+    if (this.index.length >= n) return;
+    const m = Math.max(n, this.index.length * 2);
+    this.index = new Int32Array(m);
+    this.base = new Float64Array(m);
+    this.tie = new Float64Array(m);
+    this.cap = new Float64Array(m);
+    this.rank = new Int32Array(m);
+    this.domain = new Int32Array(m);
+    this.held = new Float64Array(m);
+  }
+}
+
+/**
+ * Evaluates `passing` (the statically passing slots) into `cols` and selects the best `k`
+ * feasible candidates into `top`. Pass 1: capacity with held replicas credited back, then quota,
+ * then utilisation and raw cost. Pass 2: the weighted `base` in registry order, the division's
+ * starting key and the selection (tie-break draws computed only where a comparison needs one).
+ * Adds the dynamic rejections to `cols.counts` (which must already hold the static counts),
+ * returns the number of feasible candidates and writes the number of dynamic rejections into
+ * `out[0]`. `depthMemo` caches the locality depths per preference string for the snapshot
+ * lineage (see {@link sharedDepths}).
  */
 export function fusedEvaluate(
   req: PreparedRequest,
@@ -63,7 +106,8 @@ export function fusedEvaluate(
   ids: FusedReasonIds,
   depthMemo: Map<string, Uint8Array>,
   out: Int32Array,
-  sums: DivisionSums,
+  top: TopCandidates,
+  k: number,
 ): number {
   const free = snap.free;
   const capacity = snap.capacity;
@@ -79,7 +123,6 @@ export function fusedEvaluate(
   const quotaByRank = req.quota.byRank;
   const counts = cols.counts;
   const slots = cols.slots;
-  const capCol = cols.cap;
   const rankCol = cols.rank;
   const heldCol = cols.held;
   const work = cols.work;
@@ -92,7 +135,6 @@ export function fusedEvaluate(
   const wCost = w.cost;
   const wLoc = w.locality;
   const wTaints = w.taints;
-  const wantUtil = wBin !== 0 || wSpread !== 0;
   const stride = R;
   const costAt = passing.length;
   let c = 0;
@@ -100,22 +142,35 @@ export function fusedEvaluate(
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let anyTaint = false;
-  // The division's pre-check sums (see split.ts), accumulated here rather than in a pass of their own.
-  const tierCount = quotaByRank.length;
-  sums.reset(tierCount);
-  const capByRank = sums.capByRank;
-  const maxPerDomain = req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY;
-  let capSum = 0;
-  let spreadRoom = 0;
-  let anyHeld = false;
   // Pass 1 over the statically passing slots: capacity, quota, utilisation, raw cost.
-  for (let k = 0; k < passing.length; k++) {
-    const slot = passing[k] ?? 0;
+  for (let p = 0; p < passing.length; p++) {
+    const slot = passing[p] ?? 0;
     const at = slot * stride;
     const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
-    const capMax = replicasThatFit(free, at, h, needed, need);
-    if (capMax < 0) {
-      const id = capacityIds[-1 - capMax] ?? 0;
+    // One loop over the needed resources: does one more replica fit (as `replicasThatFit` asks),
+    // the utilisation after it, and the raw cost. The last two are discarded for a rejected cloud.
+    let short = -1;
+    let sum = 0;
+    let n = 0;
+    let x = 0;
+    for (let j = 0; j < nNeeded; j++) {
+      const r = needed[j] ?? 0;
+      const nr = need[r] ?? 0;
+      const f = (free[at + r] ?? 0) + h * nr;
+      if (f < nr) {
+        short = r;
+        break;
+      }
+      const cp = capacity[at + r] ?? 0;
+      if (cp > 0) {
+        const used = cp - f + nr;
+        sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
+        n++;
+      }
+      x += (cost[at + r] ?? 0) * nr;
+    }
+    if (short >= 0) {
+      const id = capacityIds[short] ?? 0;
       dynSlots[d] = slot;
       dynReason[d++] = id;
       counts[id] = (counts[id] ?? 0) + 1;
@@ -130,45 +185,19 @@ export function fusedEvaluate(
       continue;
     }
     slots[c] = slot;
-    capCol[c] = capMax;
     rankCol[c] = rank;
     heldCol[c] = h;
-    capSum += capMax;
-    if (rank >= 0 && rank < tierCount) capByRank[rank] = (capByRank[rank] ?? 0) + capMax;
-    spreadRoom += Math.min(capMax, maxPerDomain);
-    if (h > 0) anyHeld = true;
-    if (wantUtil) {
-      let sum = 0;
-      let n = 0;
-      for (let j = 0; j < nNeeded; j++) {
-        const r = needed[j] ?? 0;
-        const cp = capacity[at + r] ?? 0;
-        if (cp <= 0) continue;
-        const nr = need[r] ?? 0;
-        const used = cp - ((free[at + r] ?? 0) + h * nr) + nr;
-        sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
-        n++;
-      }
-      // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
-      work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
-    }
-    if (wCost !== 0) {
-      let x = 0;
-      for (let j = 0; j < nNeeded; j++) {
-        const r = needed[j] ?? 0;
-        x += (cost[at + r] ?? 0) * (need[r] ?? 0);
-      }
-      work[costAt + c] = x;
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
+    // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
+    work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
+    work[costAt + c] = x;
+    if (x < min) min = x;
+    if (x > max) max = x;
     if (flagged[slot] !== 0) anyTaint = true;
     c++;
   }
   out[0] = d;
-  sums.capSum = capSum;
-  sums.spreadRoom = spreadRoom;
-  sums.anyHeld = anyHeld;
+  top.size = 0;
+  top.floor = null;
   if (c === 0) return 0;
   // Untolerated PreferNoSchedule taints are rare: only then run the scorer itself.
   let taintTerms: Float64Array | null = null;
@@ -189,15 +218,25 @@ export function fusedEvaluate(
   // The locality term per shared depth, (100 × depth) / full, computed once rather than per cloud.
   const locTerm: number[] = [];
   for (let dd = 0; dd <= full; dd++) locTerm.push((100 * dd) / full);
-  // Pass 2: the weighted sum in registry order, the tie-break draw and the topology domain.
+  // The division's starting key adds what `split.ts` adds before any replica lands: the topology
+  // term of an empty domain and, for candidates holding replicas, the stickiness term.
+  const topologyWeight = w.topology;
+  const stickyWeight = w.sticky;
+  const topologyTerm = topologyWeight === 0 ? 0 : topologyWeight * topologyScore(0, req.replicas);
+  const stickyTerm = stickyWeight * 100;
+
+  // Pass 2: the weighted sum in registry order, the starting key, and the selection of the best
+  // `k` (a heap with the worst on top) plus the best of the rest.
   const range = max - min;
   const base = cols.base;
+  const key = cols.key;
   const tie = cols.tie;
-  const domain = cols.domain;
-  const zone = req.spec.spread.topology === 'zone';
-  const zoneIds = snap.zoneIds;
   const tieKeys = snap.tieKeys;
   const seedHash = req.seedHash;
+  const kk = Math.min(c, k);
+  top.ensure(kk);
+  const sel = new CandidateHeap(top.index, key, tie, true);
+  let rest = -1;
   for (let i = 0; i < c; i++) {
     const slot = slots[i] ?? 0;
     let b = 0;
@@ -211,8 +250,72 @@ export function fusedEvaluate(
     }
     if (wTaints !== 0) b = b + wTaints * (taintTerms === null ? 100 : (taintTerms[i] ?? 0));
     base[i] = b;
+    const ki = b + topologyTerm + (stickyWeight !== 0 && (heldCol[i] ?? 0) > 0 ? stickyTerm : 0);
+    key[i] = ki;
+    if (sel.size < kk) {
+      tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      sel.push(i);
+      continue;
+    }
+    // Most candidates lose on the key alone; a draw is computed only when a key ties.
+    const worst = sel.peek();
+    const kw = key[worst] ?? 0;
+    if (ki > kw || (ki === kw && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, worst))) {
+      if (ki > kw) tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      const evicted = sel.replaceTop(i);
+      if (rest < 0 || above(key, tie, evicted, rest)) rest = evicted;
+      continue;
+    }
+    if (rest < 0 || ki > (key[rest] ?? 0) || (ki === key[rest] && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
+      tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      rest = i;
+    }
+  }
+
+  // The selection in candidate order, with what the division reads of each.
+  const m = sel.size;
+  top.size = m;
+  const index = top.index;
+  index.subarray(0, m).sort();
+  const zone = req.spec.spread.topology === 'zone';
+  const zoneIds = snap.zoneIds;
+  for (let j = 0; j < m; j++) {
+    const i = index[j] ?? 0;
+    const slot = slots[i] ?? 0;
+    const h = heldCol[i] ?? 0;
+    top.base[j] = base[i] ?? 0;
+    top.tie[j] = tie[i] ?? 0;
+    top.cap[j] = replicasThatFit(free, slot * stride, h, needed, need);
+    top.rank[j] = rankCol[i] ?? 0;
+    top.held[j] = h;
+    top.domain[j] = zone ? (zoneIds[slot] ?? 0) : j;
+  }
+  top.floor = rest < 0 ? null : { key: key[rest] ?? 0, tie: tie[rest] ?? 0, index: rest, indexOf: index };
+  return c;
+}
+
+/** Writes candidate `i`'s tie-break draw into `tie` and returns `tie`. */
+function drawn(tie: Float64Array, i: number, seedHash: number, tieKeys: Uint32Array, slot: number): Float64Array {
+  tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+  return tie;
+}
+
+/**
+ * Fills in, for every one of the `count` candidates of a {@link fusedEvaluate}, what it computed
+ * only for the selection: replicas that fit, the tie-break draw and the topology domain, so the
+ * division can run over every candidate.
+ */
+export function completeCandidates(req: PreparedRequest, snap: Snapshot, cols: FusedColumns, count: number): void {
+  const free = snap.free;
+  const zone = req.spec.spread.topology === 'zone';
+  const zoneIds = snap.zoneIds;
+  const tieKeys = snap.tieKeys;
+  const seedHash = req.seedHash;
+  const { slots, cap, held, tie, domain } = cols;
+  for (let i = 0; i < count; i++) {
+    const slot = slots[i] ?? 0;
+    cap[i] = replicasThatFit(free, slot * R, held[i] ?? 0, req.needed, req.need);
     tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
     domain[i] = zone ? (zoneIds[slot] ?? 0) : i;
   }
-  return c;
 }

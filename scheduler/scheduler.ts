@@ -18,7 +18,7 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, St
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
-import { fusedEvaluate } from './fused-score.js';
+import { completeCandidates, fusedEvaluate, TopCandidates } from './fused-score.js';
 import type { FusedReasonIds } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
@@ -28,8 +28,8 @@ import { FILTERS, SCORERS } from './registry.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
-import { DivisionSums, SplitScratch, splitReplicas } from './split.js';
-import type { SplitResult } from './split.js';
+import { selectionSize, SplitScratch, splitReplicas } from './split.js';
+import type { Floor, SplitInput, SplitResult } from './split.js';
 import { DEFAULT_WEIGHTS } from './weights.js';
 import type { StrategyWeights, Weights } from './weights.js';
 
@@ -71,6 +71,7 @@ interface Columns {
   slots: Int32Array;
   cap: Float64Array;
   base: Float64Array;
+  key: Float64Array;
   tie: Float64Array;
   rank: Int32Array;
   domain: Int32Array;
@@ -89,8 +90,6 @@ interface Evaluation {
   readonly dynRejected: number;
   readonly counts: Uint32Array;
   readonly cols: Columns;
-  /** The division's pre-check sums when the fused pass accumulated them. */
-  readonly sums?: DivisionSums;
 }
 
 const CAPACITY_REASON_ID = [REASON_ID.INSUFFICIENT_CPU, REASON_ID.INSUFFICIENT_MEMORY, REASON_ID.INSUFFICIENT_GPU, REASON_ID.INSUFFICIENT_INSTANCES];
@@ -115,11 +114,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const depthPrefix = `${memoPrefix}:locality`;
   const fusedIds: FusedReasonIds = { capacity: CAPACITY_REASON_ID, quota: QUOTA_ID };
   const dynOut = new Int32Array(1);
-  const divisionSums = new DivisionSums();
   const scratch = newColumns(0, scorers.length);
   const splitScratch = new SplitScratch();
-  // The default scorers run fused into one pass on the hot path (see fused-score.ts).
-  const fusedScoring = scorers === SCORERS;
+  const top = new TopCandidates();
+  // The default registry runs fused, with the division over the best few (see fused-score.ts).
+  const fused = fastDynamic && scorers === SCORERS;
   const scorerNames = scorers.map((sc) => sc.name);
   const vectorOf = (w: Weights): readonly number[] => scorers.map((sc) => w[sc.name]);
   const weightVectors: Record<keyof StrategyWeights, readonly number[]> = {
@@ -182,13 +181,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const { slots, cap, dynSlots, dynReason } = cols;
     let c = 0;
     let d = 0;
-
-    // Steps 3–4 on the hot path: one fused pass (fused-score.ts) for the default registry.
-    if (fastDynamic && fusedScoring && cols === scratch) {
-      const depthMemo = snap.memo(depthPrefix, newDepthTable);
-      c = fusedEvaluate(req, snap, passing, weights[req.spec.strategy], cols, fusedIds, depthMemo, dynOut, divisionSums);
-      return { statics, feasible: c, dynRejected: dynOut[0] ?? 0, counts, cols, sums: divisionSums };
-    }
 
     // Step 3: dynamic filters — capacity (with held replicas credited back), then quota.
     if (fastDynamic) {
@@ -283,54 +275,89 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return { statics, feasible: c, dynRejected: d, counts, cols };
   }
 
+  /** The division's input over `count` candidates in columns. */
+  function divisionInput(req: PreparedRequest, snap: Snapshot, c: Pick<Columns, 'base' | 'tie' | 'cap' | 'rank' | 'domain' | 'held'>, count: number, floor: Floor | null): SplitInput {
+    const spec = req.spec;
+    const zone = spec.spread.topology === 'zone';
+    const w = weights[spec.strategy];
+    return {
+      replicas: req.replicas,
+      count,
+      base: c.base,
+      tie: c.tie,
+      cap: c.cap,
+      rank: c.rank,
+      domain: c.domain,
+      domainCount: zone ? snap.zoneCount : count,
+      held: c.held,
+      quotaTotal: req.quota.total,
+      quotaByRank: req.quota.byRank,
+      minClouds: spec.spread.minClouds,
+      maxPerDomain: spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY,
+      topology: spec.spread.topology,
+      topologyWeight: w.topology,
+      stickyWeight: w.sticky,
+      floor: floor ?? undefined,
+    };
+  }
+
+  /**
+   * Steps 2–5 on the hot path (the default registry): the fused evaluation selects the best few
+   * candidates, and the division runs over them; only when it would reach past them (or fails,
+   * which the others might have prevented) does it run again over every feasible candidate.
+   * `index` maps the division's candidates to evaluation candidates when it ran over the selection.
+   */
+  function evaluateAndDivide(req: PreparedRequest, snap: Snapshot): { feasible: number; counts: Uint32Array; split: SplitResult; slots: Int32Array; index: Int32Array | null } {
+    const statics = staticVerdicts(req, snap);
+    ensureCapacity(scratch, statics.passing.length, scorers.length);
+    scratch.counts.set(statics.counts);
+    const spec = req.spec;
+    const depthMemo = snap.memo(depthPrefix, newDepthTable);
+    const k = selectionSize(req.replicas, spec.spread.minClouds);
+    const feasible = fusedEvaluate(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, dynOut, top, k);
+    if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
+    const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
+    if (first.incomplete !== true) return { feasible, counts: scratch.counts, split: first, slots: scratch.slots, index: top.index };
+    completeCandidates(req, snap, scratch, feasible);
+    return { feasible, counts: scratch.counts, split: splitReplicas(divisionInput(req, snap, scratch, feasible, null), splitScratch), slots: scratch.slots, index: null };
+  }
+
   function decide(request: PlacementRequest, snap: Snapshot): Decision {
     // Step 1: compile the request against the snapshot (demand, held slices credited, quota per tier).
     const req = prepareRequest(request, snap);
-    // Steps 2–4: static filters (cached), dynamic filters, scorers.
-    const ev = evaluate(req, snap, scratch);
-    const { cols, feasible } = ev;
     const spec = req.spec;
-
-    // Step 5: divide the replicas over the feasible clouds, all or nothing.
-    const zone = spec.spread.topology === 'zone';
-    const w = weights[spec.strategy];
-    const split: SplitResult =
-      feasible === 0
-        ? { assigned: new Int32Array(0), order: [], failure: null }
-        : splitReplicas({
-            replicas: req.replicas,
-            count: feasible,
-            base: cols.base,
-            tie: cols.tie,
-            cap: cols.cap,
-            rank: cols.rank,
-            domain: cols.domain,
-            domainCount: zone ? snap.zoneCount : feasible,
-            held: cols.held,
-            quotaTotal: req.quota.total,
-            quotaByRank: req.quota.byRank,
-            minClouds: spec.spread.minClouds,
-            maxPerDomain: spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY,
-            topology: spec.spread.topology,
-            topologyWeight: w.topology,
-            stickyWeight: w.sticky,
-            sums: ev.sums,
-          }, splitScratch);
+    // Steps 2–5: static filters (cached), dynamic filters, scorers, then the division of the
+    // replicas over the feasible clouds, all or nothing. `index` maps a division index to a
+    // candidate index when the division ran over a selection.
+    let feasible: number;
+    let counts: Uint32Array;
+    let split: SplitResult;
+    let candidateSlots: Int32Array;
+    let index: Int32Array | null = null;
+    if (fused) {
+      ({ feasible, counts, split, slots: candidateSlots, index } = evaluateAndDivide(req, snap));
+    } else {
+      const ev = evaluate(req, snap, scratch);
+      feasible = ev.feasible;
+      counts = ev.counts;
+      candidateSlots = ev.cols.slots;
+      split = feasible === 0 ? NO_DIVISION : splitReplicas(divisionInput(req, snap, ev.cols, feasible, null), splitScratch);
+    }
 
     // Step 6: the decision and its counted explanation.
     const assignments: PlacementSlice[] = [];
     if (split.failure === null) {
       for (const i of split.order) {
         const n = split.assigned[i] ?? 0;
-        const view = snap.viewAt(cols.slots[i] ?? 0);
+        const view = snap.viewAt(candidateSlots[index === null ? i : (index[i] ?? 0)] ?? 0);
         if (n > 0 && view !== undefined) assignments.push({ cloudId: view.cloud.id, replicas: n });
       }
     }
     const placed = assignments.reduce((sum, a) => sum + a.replicas, 0);
     const ok = placed === req.replicas && (req.replicas === 0 || split.failure === null) && (feasible > 0 || req.replicas === 0);
     const reasonCounts: Partial<Record<ReasonCode, number>> = {};
-    for (let id = 1; id < ev.counts.length; id++) {
-      const n = ev.counts[id] ?? 0;
+    for (let id = 1; id < counts.length; id++) {
+      const n = counts[id] ?? 0;
       const code = REASON_CODES[id - 1];
       if (n > 0 && code !== undefined) reasonCounts[code] = n;
     }
@@ -687,6 +714,9 @@ function mergeWeights(overrides: SchedulerOptions['weights']): StrategyWeights {
   return Object.freeze(out);
 }
 
+/** The division of no candidates. */
+const NO_DIVISION: SplitResult = Object.freeze({ assigned: new Int32Array(0), order: [], failure: null });
+
 function newVerdictTable(): Map<string, StaticVerdicts> {
   return new Map();
 }
@@ -701,6 +731,7 @@ function newColumns(n: number, scorerCount: number): Columns {
     slots: new Int32Array(size),
     cap: new Float64Array(size),
     base: new Float64Array(size),
+    key: new Float64Array(size),
     tie: new Float64Array(size),
     rank: new Int32Array(size),
     domain: new Int32Array(size),

@@ -13,6 +13,7 @@
  * total), so without spread constraints the greedy fill places everything the pre-checks admit.
  */
 import type { ReasonCode } from './reasons.js';
+import { above, CandidateHeap } from './candidate-heap.js';
 import { topologyScore } from './scorers/topology.js';
 
 /** The columns the division works on, one entry per feasible candidate. */
@@ -42,15 +43,26 @@ export interface SplitInput {
   readonly topology: 'cloud' | 'zone';
   readonly topologyWeight: number;
   readonly stickyWeight: number;
-  /** Sums the caller already accumulated over these candidates (see {@link DivisionSums}); computed here when absent. */
-  readonly sums?: DivisionSums;
+  /**
+   * When the input is only the top of a larger ranking: the best candidate left out. The fill
+   * over every candidate brings the rest in the moment its best is not ranked above that one;
+   * this division stops there instead and answers `incomplete`, so whatever it does answer is
+   * exactly what the division over every candidate would.
+   */
+  readonly floor?: Floor;
 }
 
-/**
- * Sums over the candidates that the division's pre-checks need, for a caller that already walks
- * the candidates (the engine's fused pass) to accumulate them on the way instead of a second pass.
- */
-export class DivisionSums {
+/** The best candidate left out of a {@link SplitInput}: its key, tie-break draw and index in the larger ranking. */
+export interface Floor {
+  readonly key: number;
+  readonly tie: number;
+  readonly index: number;
+  /** The index in the larger ranking of each input candidate (ascending, as the input is ordered). */
+  readonly indexOf: Int32Array;
+}
+
+/** Sums over the candidates that the division's pre-checks need. */
+class DivisionSums {
   /** Σ cap. */
   capSum = 0;
   /** Σ cap per tier rank, for ranks in [0, quotaByRank.length). */
@@ -76,6 +88,12 @@ export interface SplitResult {
   readonly assigned: Int32Array;
   readonly order: readonly number[];
   readonly failure: { readonly reason: ReasonCode; readonly detail: string } | null;
+  /**
+   * Only with {@link SplitInput.floor}: the division would have needed the candidates left out
+   * (or failed, which they might have prevented); nothing is assigned and the caller must divide
+   * over every candidate.
+   */
+  readonly incomplete?: true;
 }
 
 /**
@@ -110,6 +128,13 @@ export class SplitScratch {
 
 /** Divides `input.replicas` over the candidates; see the module comment. */
 export function splitReplicas(input: SplitInput, scratch: SplitScratch = new SplitScratch()): SplitResult {
+  const out = divide(input, scratch);
+  if (input.floor === undefined || out.failure === null) return out;
+  scratch.assigned.fill(0, 0, input.count);
+  return { assigned: scratch.assigned, order: [], failure: out.failure, incomplete: true };
+}
+
+function divide(input: SplitInput, scratch: SplitScratch): SplitResult {
   const { replicas, count, cap, domain, minClouds, maxPerDomain } = input;
   const zone = input.topology === 'zone';
   const unit = zone ? 'zone' : 'cloud';
@@ -119,7 +144,7 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
   if (replicas <= 0) return { assigned, order: [], failure: null };
 
   // Pre-checks, loosest first, so the reason names the constraint that actually binds.
-  const sums = input.sums ?? sumsOf(input);
+  const sums = sumsOf(input);
   const capSum = sums.capSum;
   const capByRank = sums.capByRank;
   if (capSum < replicas) {
@@ -167,7 +192,7 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
   // fleet); the rest join the moment the heap's best falls below the best of them, so the pops
   // are exactly those of a heap over every candidate.
   const heap = fill.heap;
-  const k = Math.min(count, 8 + minClouds + Math.min(replicas, 64));
+  const k = Math.min(count, selectionSize(replicas, minClouds));
   const inTop = scratch.inTop;
   inTop.fill(0, 0, count);
   if (k === count) {
@@ -244,6 +269,23 @@ export function splitReplicas(input: SplitInput, scratch: SplitScratch = new Spl
     );
   }
   return { assigned, order: fill.order, failure: null };
+}
+
+/** True when candidate `i` of the input ranks above the candidate left out at `floor`. */
+function aboveFloor(key: Float64Array, tie: Float64Array, i: number, floor: Floor): boolean {
+  const k = key[i] ?? 0;
+  if (k !== floor.key) return k > floor.key;
+  const t = tie[i] ?? 0;
+  if (t !== floor.tie) return t > floor.tie;
+  return (floor.indexOf[i] ?? 0) < floor.index;
+}
+
+/**
+ * How many of the best candidates a division starts its heap with: enough for the first domains
+ * under `minClouds` and a replica each, plus a margin; the rest join only if the fill reaches them.
+ */
+export function selectionSize(replicas: number, minClouds: number): number {
+  return 8 + minClouds + Math.min(replicas, 64);
 }
 
 /** The failed division: nothing assigned. */
@@ -331,12 +373,17 @@ class Fill {
     this.remaining -= n;
   }
 
-  /** The best candidate, letting the rest join first when the best of them beats the heap's top. */
+  /**
+   * The best candidate, letting the rest join first when the best of them beats the heap's top;
+   * -1 when none is left or, under a floor, when a candidate left out of the input would be next.
+   */
   pop(): number {
     const heap = this.heap;
     const key = this.key;
     const tie = this.tie;
+    const floor = this.input.floor;
     for (;;) {
+      if (floor !== undefined && this.restBest < 0 && (heap.size === 0 || !aboveFloor(key, tie, heap.peek(), floor))) return -1;
       const restBest = this.restBest;
       if (restBest >= 0 && (heap.size === 0 || !above(key, tie, heap.peek(), restBest))) {
         const inTop = this.scratch.inTop;
@@ -351,98 +398,5 @@ class Fill {
       }
       return heap.size === 0 ? -1 : heap.pop();
     }
-  }
-}
-
-/** The candidate order: by key, then tie-break draw, descending, then index ascending. */
-function above(key: Float64Array, tie: Float64Array, a: number, b: number): boolean {
-  const ka = key[a] ?? 0;
-  const kb = key[b] ?? 0;
-  if (ka !== kb) return ka > kb;
-  const ta = tie[a] ?? 0;
-  const tb = tie[b] ?? 0;
-  return ta !== tb ? ta > tb : a < b;
-}
-
-/**
- * A binary heap of candidate indexes over caller-owned storage: best on top in {@link above}
- * order for the fill, or worst on top (`worstOnTop`) for the top-k selection.
- */
-class CandidateHeap {
-  size = 0;
-
-  constructor(
-    private readonly items: Int32Array,
-    private readonly key: Float64Array,
-    private readonly tie: Float64Array,
-    private readonly worstOnTop = false,
-  ) {}
-
-  /** True when `a` belongs nearer the top than `b`. */
-  private first(a: number, b: number): boolean {
-    return this.worstOnTop ? above(this.key, this.tie, b, a) : above(this.key, this.tie, a, b);
-  }
-
-  pushUnordered(i: number): void {
-    this.items[this.size++] = i;
-  }
-
-  heapify(): void {
-    for (let p = (this.size >> 1) - 1; p >= 0; p--) this.down(p);
-  }
-
-  peek(): number {
-    return this.items[0] ?? 0;
-  }
-
-  push(i: number): void {
-    let at = this.size++;
-    const items = this.items;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      const p = items[parent] ?? 0;
-      if (!this.first(i, p)) break;
-      items[at] = p;
-      at = parent;
-    }
-    items[at] = i;
-  }
-
-  pop(): number {
-    const items = this.items;
-    const top = items[0] ?? 0;
-    this.size--;
-    if (this.size > 0) {
-      items[0] = items[this.size] ?? 0;
-      this.down(0);
-    }
-    return top;
-  }
-
-  /** Replaces the top with `i`; returns the one replaced. */
-  replaceTop(i: number): number {
-    const out = this.items[0] ?? 0;
-    this.items[0] = i;
-    this.down(0);
-    return out;
-  }
-
-  private down(from: number): void {
-    const items = this.items;
-    const n = this.size;
-    const x = items[from] ?? 0;
-    let at = from;
-    for (;;) {
-      const l = 2 * at + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && this.first(items[r] ?? 0, items[l] ?? 0)) c = r;
-      const child = items[c] ?? 0;
-      if (!this.first(child, x)) break;
-      items[at] = child;
-      at = c;
-    }
-    items[at] = x;
   }
 }

@@ -129,6 +129,30 @@ const currentArb = (fleet: readonly Cloud[]): fc.Arbitrary<PlacementSlice[]> =>
         selector: (s) => s.cloudId,
       });
 
+/**
+ * Fleets of mostly eligible clouds, larger than the engine's selection of best candidates
+ * (8 + minClouds + replicas), so its division often stops short of the rest or must reach past it.
+ */
+const largeFleetArb: fc.Arbitrary<Cloud[]> = fc
+  .integer({ min: 20, max: 60 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => cloudArb(`c${i}`))))
+  .map((fleet) => fleet.map((c, i): Cloud => (i % 5 === 0 ? c : { ...c, kind: 'simulated', condition: 'Ready', tierExclusive: false, tier: 'L4' })));
+
+/** A tight per-tier quota on the tier most of a large fleet has: the best clouds run out of quota, and the division must reach past them. */
+const tightTierHeadroomArb: fc.Arbitrary<Headroom[]> = fc
+  .record({ cpu: fc.integer({ min: 0, max: 2_000 }), memory: fc.integer({ min: 0, max: 4_096 }) })
+  .map((l) => [{ tenant: 'gd', total: {}, byTier: { L4: l } }]);
+
+const largeCaseArb = largeFleetArb.chain((fleet) =>
+  fc.record({
+    fleet: fc.constant(fleet),
+    spec: specArb,
+    headroom: fc.oneof(headroomArb, tightTierHeadroomArb),
+    current: currentArb(fleet),
+    seed: fc.string({ maxLength: 6 }),
+  }),
+);
+
 const caseArb = fleetArb.chain((fleet) => fc.record({ fleet: fc.constant(fleet), spec: specArb, headroom: headroomArb, current: currentArb(fleet), seed: fc.string({ maxLength: 6 }) }));
 
 const scheduler = createScheduler({ tiers: TEST_TIERS });
@@ -245,6 +269,23 @@ describe('scheduler properties', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('divides over its selection of the best candidates exactly as over every feasible cloud, on fleets larger than the selection', () => {
+    // The generic scorer list takes the per-scorer path, which divides over every feasible cloud.
+    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
+    let placed = 0;
+    fc.assert(
+      fc.property(largeCaseArb, ({ fleet, spec, headroom, current, seed }) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const req = { spec, headroom, seed, current };
+        const fast = scheduler.place(req, snap);
+        if (fast.ok && fast.assignments.length > 0) placed++;
+        expect(essence(fast)).toEqual(essence(generic.place(req, snap)));
+      }),
+      { numRuns: RUNS },
+    );
+    expect(placed).toBeGreaterThan(RUNS / 10);
   });
 
   it('decides the same on an incrementally updated snapshot as on a fresh one', () => {
