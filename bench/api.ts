@@ -1,8 +1,9 @@
 /**
  * API load benchmark on loopback: autocannon, 100 connections, ~5 s per operation, against a
  * server in a child process (so the load generator and the service do not share an event loop).
- * The server runs the real stack: JWT auth, rate limiting, limit rules, mercurius (JIT), the
- * scheduler, and a SQLite store with group commit and full fsync. Prints:
+ * The server runs the real stack, from the compiled build as `npm start` does: JWT auth, rate
+ * limiting, limit rules, mercurius (JIT), the scheduler, and a SQLite store with group commit and
+ * full fsync. Prints:
  *
  *   BENCH api op=requestDeployment req_per_s=… p50_ms=… p99_ms=…
  *   BENCH api op=fleetSummary req_per_s=… p50_ms=… p99_ms=…
@@ -18,6 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import type * as AuthModule from '../api/auth.js';
+import type * as EventsModule from '../api/events.js';
+import type * as ServerModule from '../api/server.js';
+import type * as TiersModule from '../domain/tiers.js';
+import type * as SchedulerModule from '../scheduler/scheduler.js';
+import type * as OpenModule from '../store/open.js';
 
 const CHILD_FLAG = 'TIANSHU_BENCH_API_CHILD';
 const TENANT = 'bench';
@@ -31,12 +38,15 @@ interface Ready {
 /** The child: a real server over a fresh SQLite store with a large fleet and an unlimited tenant. */
 async function serveChild(): Promise<void> {
   const { randomBytes } = await import('node:crypto');
-  const { MLPS, Tiers } = await import('../domain/tiers.js');
-  const { createScheduler, planner } = await import('../scheduler/scheduler.js');
-  const { openStore } = await import('../store/open.js');
-  const { createJwtAuthenticator, mintDevToken } = await import('../api/auth.js');
-  const { createEventBus } = await import('../api/events.js');
-  const { buildServer } = await import('../api/server.js');
+  // The service as production runs it: the compiled build (`npm run build`, which `npm run bench`
+  // runs first), not the TypeScript sources through tsx's loader. Types come from the sources.
+  const built = (path: string): string => new URL(`../dist/${path}`, import.meta.url).href;
+  const { MLPS, Tiers } = (await import(built('domain/tiers.js'))) as typeof TiersModule;
+  const { createScheduler, planner } = (await import(built('scheduler/scheduler.js'))) as typeof SchedulerModule;
+  const { openStore } = (await import(built('store/open.js'))) as typeof OpenModule;
+  const { createJwtAuthenticator, mintDevToken } = (await import(built('api/auth.js'))) as typeof AuthModule;
+  const { createEventBus } = (await import(built('api/events.js'))) as typeof EventsModule;
+  const { buildServer } = (await import(built('api/server.js'))) as typeof ServerModule;
   const dir = process.env.TIANSHU_BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tianshu-bench-'));
   const store = await openStore(join(dir, 'bench.db'));
   const tiers = new Tiers(MLPS);
