@@ -3,7 +3,21 @@ import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
 import type { Decision } from '../scheduler/decision.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createSnapshot } from '../scheduler/snapshot.js';
-import { decodeDecision, encodeDecision, placementToRow, rowToPlacement } from './codec.js';
+import { chainEvent, EMPTY_HEAD } from './audit-chain.js';
+import {
+  AUDIT_COLUMNS,
+  auditToRow,
+  auditValues,
+  decodeDecision,
+  DEPLOYMENT_COLUMNS,
+  deploymentToRow,
+  deploymentValues,
+  encodeDecision,
+  PLACEMENT_COLUMNS,
+  placementToRow,
+  placementValues,
+  rowToPlacement,
+} from './codec.js';
 import type { PlacementRecord } from './store.js';
 
 const scheduler = createScheduler({ tiers: TEST_TIERS });
@@ -38,5 +52,19 @@ describe('the stored placement decision', () => {
     const fine: Decision = { ...old, ranked: old.ranked.map((r, i) => (i === 0 ? { ...r, total: r.total + 0.001 } : r)) };
     expect(encodeDecision(fine).rankedColumns).toBeUndefined();
     expect(decodeDecision(JSON.parse(JSON.stringify(encodeDecision(fine))))).toEqual(JSON.parse(JSON.stringify(fine)));
+  });
+});
+
+describe('positional row values', () => {
+  it('match the named row form column by column', () => {
+    const spec = aSpec().tenant('gd').replicas(2).build();
+    const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/x' }, createSnapshot([aCloud('a').build(), aCloud('b').build()], TEST_TIERS));
+    const p = record(d);
+    const dep = { id: 'd-1', tenant: 'gd', name: 'x', spec, generation: 1, phase: 'Scheduled' as const, slices: p.slices, message: '', createdAt: p.decidedAt, updatedAt: p.decidedAt, version: 1 };
+    const e = chainEvent(EMPTY_HEAD, { actor: 'u', role: 'operator', action: 'deployment.admit', object: 'deployment/gd/x', result: 'ok', detail: { b: [1, { z: 'é"' }], a: null } }, p.decidedAt);
+    const named = <R extends object>(row: R, columns: readonly (keyof R)[]): unknown[] => columns.map((c) => row[c]);
+    expect(deploymentValues(dep)).toEqual(named(deploymentToRow(dep), DEPLOYMENT_COLUMNS));
+    expect(placementValues(p)).toEqual(named(placementToRow(p), PLACEMENT_COLUMNS));
+    expect(auditValues(e)).toEqual(named(auditToRow(e), AUDIT_COLUMNS));
   });
 });

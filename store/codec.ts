@@ -140,6 +140,17 @@ export function deploymentToRow(d: Deployment): { id: string; tenant: string; na
   };
 }
 
+/** The `deployments` columns in the order of {@link deploymentValues}. */
+export const DEPLOYMENT_COLUMNS = ['id', 'tenant', 'name', 'spec', 'generation', 'phase', 'message', 'created_at', 'updated_at', 'version'] as const;
+
+/**
+ * Deployment → the row's values in {@link DEPLOYMENT_COLUMNS} order, for positional binding: the
+ * SQLite engine writes one per admission, and binding by name costs a property look-up per column.
+ */
+export function deploymentValues(d: Deployment): [string, string, string, string, number, string, string, string, string, number] {
+  return [d.id, d.tenant, d.name, JSON.stringify(d.spec), d.generation, d.phase, d.message, d.createdAt, d.updatedAt, d.version];
+}
+
 /** Slice rows → slice records, in a stable order (by cloud id). */
 export function rowsToSlices(rows: readonly SliceRow[]): SliceRecord[] {
   return rows
@@ -193,6 +204,14 @@ export function placementToRow(p: PlacementRecord): { deployment_id: string; gen
     cause: p.cause,
     decided_at: p.decidedAt,
   };
+}
+
+/** The `placements` columns in the order of {@link placementValues}. */
+export const PLACEMENT_COLUMNS = ['deployment_id', 'generation', 'slices', 'decision', 'cause', 'decided_at'] as const;
+
+/** Placement record → the row's values in {@link PLACEMENT_COLUMNS} order (positional binding). */
+export function placementValues(p: PlacementRecord): [string, number, string, string, string, string] {
+  return [p.deploymentId, p.generation, JSON.stringify(p.slices), JSON.stringify(encodeDecision(p.decision)), p.cause, p.decidedAt];
 }
 
 /**
@@ -265,6 +284,14 @@ export function auditToRow(e: AuditEvent): { seq: number; time: string; actor: s
     prev_hash: e.prevHash,
     hash: e.hash,
   };
+}
+
+/** The `audit_events` columns in the order of {@link auditValues}. */
+export const AUDIT_COLUMNS = ['seq', 'time', 'actor', 'role', 'action', 'object', 'result', 'detail', 'prev_hash', 'hash'] as const;
+
+/** Audit event → the row's values in {@link AUDIT_COLUMNS} order (positional binding). */
+export function auditValues(e: AuditEvent): [number, string, string, string, string, string, string, string, string, string] {
+  return [e.seq, e.time, e.actor, e.role, e.action, e.object, e.result, canonicalDetail(e), e.prevHash, e.hash];
 }
 
 /** Row → audit event. */

@@ -21,13 +21,17 @@ import { parentOf, tenantLineage } from '../../domain/tenant.js';
 import type { AuditSource, ChainHead, StoredCheckpoint } from '../audit-chain.js';
 import type { AuditRow, CheckpointRow, CloudRow, DeploymentRow, IdempotencyRow, PlacementRow, SliceRow, TenantRow } from '../codec.js';
 import {
-  auditToRow,
+  AUDIT_COLUMNS,
+  auditValues,
   cloudToRow,
   decodeCursor,
+  DEPLOYMENT_COLUMNS,
   deploymentToRow,
+  deploymentValues,
   encodeCursor,
   int,
-  placementToRow,
+  PLACEMENT_COLUMNS,
+  placementValues,
   rowToAudit,
   rowToCheckpoint,
   rowToCloud,
@@ -42,6 +46,7 @@ import { SQLITE_MIGRATIONS } from '../migrations/sqlite/index.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migration.js';
 import type { ResolvedOptions } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
+import { BulkInsert } from './bulk-insert.js';
 import { Image } from './image.js';
 import { checkFence } from '../fence.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -66,6 +71,11 @@ function coalesce<T>(into: Map<string, Coalesced<T>>, key: string, expected: num
   const cur = into.get(key);
   if (cur === undefined) into.set(key, { expected, next });
   else cur.next = next;
+}
+
+/** `INSERT INTO table (columns) VALUES (?, …)`, bound positionally in the columns' order. */
+function insertSql(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 }
 
 /** Opens (creating if needed) the SQLite file at `path`, migrates it and loads the image. */
@@ -137,6 +147,7 @@ export class SqliteEngine implements Engine {
   private readonly ctx: OpContext;
   private readonly reader: StateReader;
   private readonly s;
+  private readonly bulk;
 
   constructor(
     private readonly db: Database.Database,
@@ -148,34 +159,30 @@ export class SqliteEngine implements Engine {
     this.s = {
       cloudAll: db.prepare('SELECT * FROM clouds ORDER BY id'),
       cloudOne: db.prepare('SELECT * FROM clouds WHERE id = ?'),
-      cloudInsert: db.prepare('INSERT INTO clouds (id, kind, condition, data, allocated, version) VALUES (@id, @kind, @condition, @data, @allocated, @version)'),
-      cloudUpdate: db.prepare('UPDATE clouds SET kind = @kind, condition = @condition, data = @data, allocated = @allocated, version = @version WHERE id = @id AND version = @expected'),
+      cloudInsert: db.prepare('INSERT INTO clouds (id, kind, condition, data, allocated, version) VALUES (?, ?, ?, ?, ?, ?)'),
+      cloudUpdate: db.prepare('UPDATE clouds SET kind = ?, condition = ?, data = ?, allocated = ?, version = ? WHERE id = ? AND version = ?'),
       cloudDelete: db.prepare('DELETE FROM clouds WHERE id = ? AND version = ?'),
       tenantAll: db.prepare('SELECT * FROM tenants ORDER BY path'),
       tenantUnder: db.prepare("SELECT * FROM tenants WHERE path = @p OR substr(path, 1, length(@p) + 1) = @p || '/' ORDER BY path"),
       tenantOne: db.prepare('SELECT * FROM tenants WHERE path = ?'),
-      tenantInsert: db.prepare('INSERT INTO tenants (path, parent, display_name, quota, usage, usage_by_tier, version) VALUES (@path, @parent, @display_name, @quota, @usage, @usage_by_tier, @version)'),
-      tenantUpdate: db.prepare('UPDATE tenants SET display_name = @display_name, quota = @quota, usage = @usage, usage_by_tier = @usage_by_tier, version = @version WHERE path = @path AND version = @expected'),
+      tenantInsert: db.prepare('INSERT INTO tenants (path, parent, display_name, quota, usage, usage_by_tier, version) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      tenantUpdate: db.prepare('UPDATE tenants SET display_name = ?, quota = ?, usage = ?, usage_by_tier = ?, version = ? WHERE path = ? AND version = ?'),
       depAll: db.prepare('SELECT * FROM deployments'),
       depOne: db.prepare('SELECT * FROM deployments WHERE id = ?'),
       depByName: db.prepare('SELECT * FROM deployments WHERE tenant = ? AND name = ?'),
-      depInsert: db.prepare(
-        'INSERT INTO deployments (id, tenant, name, spec, generation, phase, message, created_at, updated_at, version) VALUES (@id, @tenant, @name, @spec, @generation, @phase, @message, @created_at, @updated_at, @version)',
-      ),
-      depUpdate: db.prepare(
-        'UPDATE deployments SET spec = @spec, generation = @generation, phase = @phase, message = @message, updated_at = @updated_at, version = @version WHERE id = @id AND version = @expected',
-      ),
+      depInsert: db.prepare(insertSql('deployments', DEPLOYMENT_COLUMNS)),
+      depUpdate: db.prepare('UPDATE deployments SET spec = ?, generation = ?, phase = ?, message = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?'),
       depDelete: db.prepare('DELETE FROM deployments WHERE id = ? AND version = ?'),
       slicesAll: db.prepare('SELECT * FROM slices'),
       slicesOf: db.prepare('SELECT * FROM slices WHERE deployment_id = ?'),
       slicesDelete: db.prepare('DELETE FROM slices WHERE deployment_id = ?'),
       sliceInsert: db.prepare('INSERT INTO slices (deployment_id, cloud_id, tier, replicas) VALUES (?, ?, ?, ?)'),
-      placementInsert: db.prepare('INSERT INTO placements (deployment_id, generation, slices, decision, cause, decided_at) VALUES (@deployment_id, @generation, @slices, @decision, @cause, @decided_at)'),
+      placementInsert: db.prepare(insertSql('placements', PLACEMENT_COLUMNS)),
       placementLatest: db.prepare('SELECT * FROM placements WHERE deployment_id = ? ORDER BY id DESC LIMIT 1'),
       idemAll: db.prepare('SELECT * FROM idempotency'),
       idemPut: db.prepare('INSERT OR REPLACE INTO idempotency (tenant, key, spec_hash, deployment_id, created_at) VALUES (?, ?, ?, ?, ?)'),
       idemDelete: db.prepare('DELETE FROM idempotency WHERE tenant = ? AND key = ?'),
-      auditInsert: db.prepare('INSERT INTO audit_events (seq, time, actor, role, action, object, result, detail, prev_hash, hash) VALUES (@seq, @time, @actor, @role, @action, @object, @result, @detail, @prev_hash, @hash)'),
+      auditInsert: db.prepare(insertSql('audit_events', AUDIT_COLUMNS)),
       auditRange: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       auditPage: db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
       auditPagePrefix: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND substr(object, 1, length(?)) = ? ORDER BY seq LIMIT ?'),
@@ -187,6 +194,12 @@ export class SqliteEngine implements Engine {
       headSet: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
       checkpointAll: db.prepare('SELECT * FROM audit_checkpoints ORDER BY id'),
       checkpointInsert: db.prepare('INSERT INTO audit_checkpoints (seq, hash, time, signature, kind) VALUES (?, ?, ?, ?, ?)'),
+    };
+    this.bulk = {
+      deployments: new BulkInsert(db, 'deployments', DEPLOYMENT_COLUMNS),
+      slices: new BulkInsert(db, 'slices', ['deployment_id', 'cloud_id', 'tier', 'replicas']),
+      placements: new BulkInsert(db, 'placements', PLACEMENT_COLUMNS),
+      audit: new BulkInsert(db, 'audit_events', AUDIT_COLUMNS),
     };
     const s = this.s;
     const image = this.image;
@@ -333,33 +346,43 @@ export class SqliteEngine implements Engine {
     const one = (changes: number, what: string): void => {
       if (changes !== 1) throw new Error(`version guard failed writing ${what}`);
     };
+    // Positional binding throughout: better-sqlite3 binds a named parameter by looking the
+    // property up on the object, one look-up per column per row.
     for (const [key, w] of tenants) {
       if (w.next === null) continue;
-      const row = tenantToRow(w.next, parentOf(key));
-      if (w.expected === null) s.tenantInsert.run(row);
-      else one(s.tenantUpdate.run({ ...row, expected: w.expected }).changes, `tenant ${key}`);
+      const r = tenantToRow(w.next, parentOf(key));
+      if (w.expected === null) s.tenantInsert.run(r.path, r.parent, r.display_name, r.quota, r.usage, r.usage_by_tier, r.version);
+      else one(s.tenantUpdate.run(r.display_name, r.quota, r.usage, r.usage_by_tier, r.version, r.path, w.expected).changes, `tenant ${key}`);
     }
     for (const [key, w] of clouds) {
       if (w.next === null) continue;
-      const row = cloudToRow(w.next);
-      if (w.expected === null) s.cloudInsert.run(row);
-      else one(s.cloudUpdate.run({ ...row, expected: w.expected }).changes, `cloud ${key}`);
+      const r = cloudToRow(w.next);
+      if (w.expected === null) s.cloudInsert.run(r.id, r.kind, r.condition, r.data, r.allocated, r.version);
+      else one(s.cloudUpdate.run(r.kind, r.condition, r.data, r.allocated, r.version, r.id, w.expected).changes, `cloud ${key}`);
     }
+    const bulk = this.bulk;
+    // Rows a failed batch queued but never wrote must not leak into this one.
+    for (const b of [bulk.deployments, bulk.slices, bulk.placements, bulk.audit]) b.clear();
     for (const [key, w] of deps) {
       if (w.next === null) continue;
-      const row = deploymentToRow(w.next.deployment);
-      if (w.expected === null) s.depInsert.run(row);
+      if (w.expected === null) bulk.deployments.add(deploymentValues(w.next.deployment));
       else {
-        one(s.depUpdate.run({ ...row, expected: w.expected }).changes, `deployment ${key}`);
+        const r = deploymentToRow(w.next.deployment);
+        one(s.depUpdate.run(r.spec, r.generation, r.phase, r.message, r.updated_at, r.version, r.id, w.expected).changes, `deployment ${key}`);
         s.slicesDelete.run(key);
       }
-      for (const sl of w.next.slices) s.sliceInsert.run(key, sl.cloudId, sl.tier, sl.replicas);
+      for (const sl of w.next.slices) bulk.slices.add([key, sl.cloudId, sl.tier, sl.replicas]);
     }
+    // New deployments before their slices and placements (foreign keys); an updated deployment's
+    // old slices were deleted above, before its new ones are inserted here.
+    bulk.deployments.flush();
+    bulk.slices.flush();
     for (const p of placements) {
       const final = deps.get(p.deploymentId);
       if (final !== undefined && final.next === null) continue; // its deployment is gone by the end of the batch
-      s.placementInsert.run(placementToRow(p));
+      bulk.placements.add(placementValues(p));
     }
+    bulk.placements.flush();
     for (const [key, w] of deps) {
       if (w.next === null && w.expected !== null) one(s.depDelete.run(key, w.expected).changes, `deployment ${key}`);
     }
@@ -379,7 +402,8 @@ export class SqliteEngine implements Engine {
     for (const [key, w] of clouds) {
       if (w.next === null && w.expected !== null) one(s.cloudDelete.run(key, w.expected).changes, `cloud ${key}`);
     }
-    for (const e of events) s.auditInsert.run(auditToRow(e));
+    for (const e of events) bulk.audit.add(auditValues(e));
+    bulk.audit.flush();
     const last = events[events.length - 1];
     if (last !== undefined) s.headSet.run(last.seq, last.hash);
   }
