@@ -41,6 +41,7 @@ import type { AuditQuery, DeploymentQuery, DeploymentRecord, Engine, LedgerSnaps
 import { POSTGRES_MIGRATIONS } from '../migrations/postgres/index.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migration.js';
 import type { ResolvedOptions } from '../options.js';
+import { isoClock } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
 import { checkFence } from '../fence.js';
 import { isConnectionError, isRetryable, mapPgError, VersionConflict } from './postgres-errors.js';
@@ -180,7 +181,7 @@ export class PostgresEngine implements Engine {
     readonly checkpointKey: Buffer,
     private readonly options: ResolvedOptions,
   ) {
-    this.ctx = { now: () => options.clock().toISOString(), newId: options.newId, checkpointKey };
+    this.ctx = { now: isoClock(options.clock), newId: options.newId, checkpointKey };
     this.audit = {
       events: (after, max, limit) => this.q(async (p) => (await rows<AuditRow>(p, 'SELECT * FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3', [after, max, limit])).map(rowToAudit)),
       checkpoints: () => this.q(async (p) => (await rows<CheckpointRow>(p, 'SELECT * FROM audit_checkpoints ORDER BY id')).map(rowToCheckpoint)),

@@ -45,6 +45,7 @@ import type { AuditQuery, DeploymentQuery, DeploymentRecord, Engine, LedgerSnaps
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite/index.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migration.js';
 import type { ResolvedOptions } from '../options.js';
+import { isoClock } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
 import { BulkInsert } from './bulk-insert.js';
 import { Image } from './image.js';
@@ -155,7 +156,7 @@ export class SqliteEngine implements Engine {
     readonly checkpointKey: Buffer,
     private readonly options: ResolvedOptions,
   ) {
-    this.ctx = { now: () => options.clock().toISOString(), newId: options.newId, checkpointKey };
+    this.ctx = { now: isoClock(options.clock), newId: options.newId, checkpointKey };
     this.s = {
       cloudAll: db.prepare('SELECT * FROM clouds ORDER BY id'),
       cloudOne: db.prepare('SELECT * FROM clouds WHERE id = ?'),
