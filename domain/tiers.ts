@@ -36,6 +36,11 @@ export class Tiers {
     return this.rankOf.has(tier);
   }
 
+  /** The 0-based rank of `tier`, or -1 for a tier the scale does not know (one look-up, no throw). */
+  rankOrMinus1(tier: string): number {
+    return this.rankOf.get(tier) ?? -1;
+  }
+
   /** The 0-based rank of `tier`; throws a VALIDATION error for an unknown tier. */
   rank(tier: string): number {
     const r = this.rankOf.get(tier);

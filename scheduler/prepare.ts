@@ -31,7 +31,7 @@ export function prepareRequest(req: PlacementRequest, snap: Snapshot): PreparedR
 
   const heldBySlot = current.length === 0 ? NOTHING_HELD : new Map<number, number>();
   const tierCount = snap.tiers.scale.levels.length;
-  const heldByRank: number[] = Array.from({ length: tierCount }, () => 0);
+  const heldByRank: number[] = filled(tierCount, 0);
   let heldTotal = 0;
   for (const slice of current) {
     if (slice.replicas <= 0) continue;
@@ -51,7 +51,7 @@ export function prepareRequest(req: PlacementRequest, snap: Snapshot): PreparedR
     seed: req.seed,
     current,
     replicas: spec.replicas,
-    minRank: snap.tiers.has(spec.minTier) ? snap.tiers.rank(spec.minTier) : Number.MAX_SAFE_INTEGER,
+    minRank: minRankOf(snap.tiers.rankOrMinus1(spec.minTier)),
     demand,
     need,
     needed,
@@ -62,6 +62,10 @@ export function prepareRequest(req: PlacementRequest, snap: Snapshot): PreparedR
     staticKey: staticKeyOf(spec),
     seedHash: hashString(req.seed),
   };
+}
+
+function minRankOf(rank: number): number {
+  return rank < 0 ? Number.MAX_SAFE_INTEGER : rank;
 }
 
 /** Replicas that `limits` admit for one replica's `demand`, with `held` replicas credited back. */
@@ -86,16 +90,27 @@ function quotaPlan(
   heldByRank: readonly number[],
 ): QuotaPlan {
   let total = Number.POSITIVE_INFINITY;
-  const byRank: number[] = Array.from({ length: snap.tiers.scale.levels.length }, () => Number.POSITIVE_INFINITY);
+  const tiers = snap.tiers;
+  const byRank: number[] = filled(tiers.scale.levels.length, Number.POSITIVE_INFINITY);
   for (const level of headroom) {
     total = Math.min(total, replicasAdmitted(level.total, demand, needed, heldTotal));
-    for (const [tier, limits] of Object.entries(level.byTier)) {
-      if (!snap.tiers.has(tier)) continue;
-      const rank = snap.tiers.rank(tier);
+    const byTier = level.byTier;
+    // for…in rather than Object.entries: no array per level and tier on every decision.
+    for (const tier in byTier) {
+      const limits = byTier[tier];
+      const rank = limits === undefined ? -1 : tiers.rankOrMinus1(tier);
+      if (limits === undefined || rank < 0) continue;
       byRank[rank] = Math.min(byRank[rank] ?? 0, replicasAdmitted(limits, demand, needed, heldByRank[rank] ?? 0));
     }
   }
   return { total, byRank };
+}
+
+/** An array of `n` copies of `value` (without a callback per element). */
+function filled(n: number, value: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(value);
+  return out;
 }
 
 const staticKeys = new WeakMap<DeploymentSpec, string>();
