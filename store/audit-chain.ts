@@ -48,8 +48,8 @@ export function canonicalDetail(e: Pick<AuditEvent, 'detail'>): string {
  * order, no whitespace. Written out by hand because it runs once per mutation on the hot path.
  */
 export function hashEvent(e: Omit<AuditEvent, 'hash'>, detail: string = canonicalJson(e.detail)): string {
-  const j = JSON.stringify;
-  const body = `{"action":${j(e.action)},"actor":${j(e.actor)},"detail":${detail},"object":${j(e.object)},"prevHash":${j(e.prevHash)},"result":${j(e.result)},"role":${j(e.role)},"seq":${canonicalJson(e.seq)},"time":${j(e.time)}}`;
+  const j = canonicalJson;
+  const body = `{"action":${j(e.action)},"actor":${j(e.actor)},"detail":${detail},"object":${j(e.object)},"prevHash":${j(e.prevHash)},"result":${j(e.result)},"role":${j(e.role)},"seq":${j(e.seq)},"time":${j(e.time)}}`;
   return sha256(body);
 }
 
@@ -62,8 +62,20 @@ function sha256(text: string): string {
 /** Chains `draft` after `head` at `time`. */
 export function chainEvent(head: ChainHead, draft: AuditDraft, time: string): AuditEvent {
   const detail = canonicalJson(draft.detail);
-  const unhashed = { seq: head.seq + 1, time, ...draft, prevHash: head.hash };
-  const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed, detail) };
+  // Field by field rather than spread: a spread in the middle of a literal copies property by property.
+  const event: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
+    seq: head.seq + 1,
+    time,
+    actor: draft.actor,
+    role: draft.role,
+    action: draft.action,
+    object: draft.object,
+    result: draft.result,
+    detail: draft.detail,
+    prevHash: head.hash,
+    hash: '',
+  };
+  event.hash = hashEvent(event, detail);
   detailText.set(event, detail);
   return event;
 }

@@ -8,11 +8,13 @@
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
+      return quote(value);
     case 'boolean':
-      return JSON.stringify(value);
+      return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`canonical JSON cannot encode ${String(value)}`);
-      return JSON.stringify(value);
+      // JSON writes a finite number exactly as String does (ECMA-262 SerializeJSONProperty).
+      return String(value);
     case 'undefined':
       return 'null';
     case 'object':
@@ -29,14 +31,35 @@ export function canonicalJson(value: unknown): string {
   const withToJson = value as { toJSON?: () => unknown };
   if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  // Objects built in code usually list their keys in order already; sorting is the slow part.
+  if (!ascending(keys)) keys.sort();
   let out = '{';
   let first = true;
-  for (const k of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
     const v = record[k];
     if (v === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    out += `${first ? '' : ','}${quote(k)}:${canonicalJson(v)}`;
     first = false;
   }
   return `${out}}`;
+}
+
+/**
+ * A string as JSON text. Printable ASCII without `"` and `\` needs no escaping, and is by far the
+ * common case (ids, names, codes); anything else goes through JSON.stringify.
+ */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/** True when `keys` are in the order `Array.prototype.sort` would put them (UTF-16 code units). */
+function ascending(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) >= (keys[i] as string)) return false;
+  return true;
 }
