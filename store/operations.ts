@@ -10,7 +10,7 @@ import { TianshuError } from '../domain/errors.js';
 import type { Resources } from '../domain/resources.js';
 import { add, RESOURCE_NAMES, ZERO } from '../domain/resources.js';
 import type { Quota, Tenant, TenantPath } from '../domain/tenant.js';
-import { isTenantPath, parentOf, tenantLineage } from '../domain/tenant.js';
+import { isTenantPath, parentOf } from '../domain/tenant.js';
 import type { Decision } from '../scheduler/decision.js';
 import type { AuditDraft, StoredCheckpoint } from './audit-chain.js';
 import { signCheckpoint } from './audit-chain.js';
@@ -87,11 +87,12 @@ function notDeleting(d: Deployment, what: string): void {
 /** The tenant's lineage, root first; NOT_FOUND naming the first missing node. */
 async function lineageOf(r: StateReader, path: TenantPath): Promise<readonly Tenant[]> {
   const found = await r.lineage(path);
-  const want = tenantLineage(path);
-  for (let i = 0; i < want.length; i++) {
-    if (found[i]?.path !== want[i]) throw new TianshuError('NOT_FOUND', `tenant ${want[i] ?? path} does not exist`, { tenant: want[i] ?? path });
+  // Node i must be the path up to its i-th '/'; compared in place, as this runs on every admission.
+  for (let i = 0, end = path.indexOf('/'); ; i++, end = path.indexOf('/', end + 1)) {
+    const want = end < 0 ? path : path.slice(0, end);
+    if (found[i]?.path !== want) throw new TianshuError('NOT_FOUND', `tenant ${want} does not exist`, { tenant: want });
+    if (end < 0) return found;
   }
-  return found;
 }
 
 function checkExpected(kind: string, id: string, actual: number, expected: number | undefined): void {
@@ -323,9 +324,11 @@ export function admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planne
     const rec: DeploymentRecord = { deployment, slices };
     const placement: PlacementRecord = { deploymentId: id, generation: 1, slices: deployment.slices, decision, cause: 'admit', decidedAt: now };
     const idem: IdempotencyWrite[] = key === undefined ? [] : [{ tenant: spec.tenant, key, record: { tenant: spec.tenant, key, specHash: hash, deploymentId: id, createdAt: now } }];
+    const detail: Record<string, unknown> = { id, phase: deployment.phase, replicas: spec.replicas, slices: deployment.slices };
+    if (key !== undefined) detail.idempotencyKey = key;
     return write(
-      draft(actor, 'deployment.admit', deploymentObject(deployment), { id, phase: deployment.phase, replicas: spec.replicas, slices: deployment.slices, ...(key === undefined ? {} : { idempotencyKey: key }) }),
-      { ...ledger, deployments: [{ key: id, expectedVersion: null, next: rec }], placements: [placement], idempotency: idem },
+      draft(actor, 'deployment.admit', deploymentObject(deployment), detail),
+      { tenants: ledger.tenants, clouds: ledger.clouds, deployments: [{ key: id, expectedVersion: null, next: rec }], placements: [placement], idempotency: idem },
       () => admission(rec, placement, false),
     );
   };

@@ -17,6 +17,12 @@ function nameKey(tenant: string, name: string): string {
   return `${tenant}\u0000${name}`;
 }
 
+/** CONFLICT unless the row is as the write expects it: absent for an insert, at the expected version otherwise. */
+function checkVersion(kind: string, w: RowWrite<unknown>, cur: { readonly version: number } | undefined): void {
+  const ok = w.expectedVersion === null ? cur === undefined : cur?.version === w.expectedVersion;
+  if (!ok) throw new TianshuError('CONFLICT', `${kind} ${w.key} changed concurrently`, { id: w.key });
+}
+
 /** The in-memory image. */
 export class Image {
   readonly clouds = new Map<string, Cloud>();
@@ -119,20 +125,9 @@ export class Image {
    * before anything changes, so a refused mutation leaves the image as it was.
    */
   apply(m: Mutation<unknown>, time: string): AuditEvent {
-    const guard = <T extends { version: number }>(kind: string, writes: readonly RowWrite<T>[], get: (k: string) => T | undefined): void => {
-      for (const w of writes) {
-        const cur = get(w.key);
-        const ok = w.expectedVersion === null ? cur === undefined : cur?.version === w.expectedVersion;
-        if (!ok) throw new TianshuError('CONFLICT', `${kind} ${w.key} changed concurrently`, { id: w.key });
-      }
-    };
-    guard('cloud', m.clouds, (k) => this.clouds.get(k));
-    guard('tenant', m.tenants, (k) => this.tenants.get(k));
-    guard(
-      'deployment',
-      m.deployments.map((w) => ({ key: w.key, expectedVersion: w.expectedVersion, next: w.next?.deployment ?? null })),
-      (k) => this.deployments.get(k)?.deployment,
-    );
+    for (const w of m.clouds) checkVersion('cloud', w, this.clouds.get(w.key));
+    for (const w of m.tenants) checkVersion('tenant', w, this.tenants.get(w.key));
+    for (const w of m.deployments) checkVersion('deployment', w, this.deployments.get(w.key)?.deployment);
 
     for (const w of m.clouds) this.setCloud(w.key, w.next);
     for (const w of m.tenants) if (w.next !== null) this.putTenant(w.next, w.expectedVersion === null);
