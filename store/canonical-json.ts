@@ -46,16 +46,15 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** Printable ASCII except quote and backslash: the characters JSON writes as they are. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /**
- * A string as JSON text. Printable ASCII without `"` and `\` needs no escaping, and is by far the
- * common case (ids, names, codes); anything else goes through JSON.stringify.
+ * A string as JSON text. Printable ASCII without quote or backslash needs no escaping, and is by far the
+ * common case (ids, names, codes, times, hashes); anything else goes through JSON.stringify.
  */
 function quote(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
-  }
-  return `"${s}"`;
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 /** True when `keys` are in the order `Array.prototype.sort` would put them (UTF-16 code units). */
