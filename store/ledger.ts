@@ -35,7 +35,8 @@ export const NO_USAGE: Usage = Object.freeze({ total: ZERO, byTier: Object.freez
 
 function addByTier(a: Readonly<Record<string, Resources>>, b: Readonly<Record<string, Resources>>, sign: 1 | -1): Record<string, Resources> {
   const out: Record<string, Resources> = { ...a };
-  for (const [tier, r] of Object.entries(b)) {
+  for (const tier of Object.keys(b)) {
+    const r = b[tier] as Resources;
     const next = sign === 1 ? add(out[tier] ?? ZERO, r) : subtract(out[tier] ?? ZERO, r);
     if (isZero(next)) delete out[tier];
     else out[tier] = next;
@@ -45,6 +46,7 @@ function addByTier(a: Readonly<Record<string, Resources>>, b: Readonly<Record<st
 
 /** What `slices` of a deployment with `spec` consume. */
 export function usageOf(spec: Pick<DeploymentSpec, 'resources' | 'workload'>, slices: readonly SliceRecord[]): Usage {
+  if (slices.length === 0) return NO_USAGE;
   const per = demandPerReplica(spec);
   let total: Resources = ZERO;
   const byTier: Record<string, Resources> = {};
@@ -59,6 +61,8 @@ export function usageOf(spec: Pick<DeploymentSpec, 'resources' | 'workload'>, sl
 
 /** `b − a`. */
 export function usageDelta(a: Usage, b: Usage): Usage {
+  // From nothing (an admission): the delta is the new usage itself.
+  if (a === NO_USAGE) return b;
   return { total: subtract(b.total, a.total), byTier: addByTier(b.byTier, a.byTier, -1) };
 }
 
@@ -77,9 +81,32 @@ export function cloudDeltas(spec: Pick<DeploymentSpec, 'resources' | 'workload'>
   return out;
 }
 
-/** The tenant with `delta` added to its usage (the version is the caller's business). */
-export function withUsage(t: Tenant, delta: Usage): Tenant {
-  return { ...t, usage: add(t.usage, delta.total), usageByTier: addByTier(t.usageByTier, delta.byTier, 1) };
+/**
+ * The change of allocation per cloud when a deployment moves from `before` slices of `beforeSpec`
+ * to `after` slices of `afterSpec` (entries may be zero). One map, built in one pass: this runs
+ * on every admission.
+ */
+export function allocationDeltas(
+  beforeSpec: Pick<DeploymentSpec, 'resources' | 'workload'>,
+  before: readonly SliceRecord[],
+  afterSpec: Pick<DeploymentSpec, 'resources' | 'workload'>,
+  after: readonly SliceRecord[],
+): Map<string, Resources> {
+  const out = new Map<string, Resources>();
+  if (before.length > 0) {
+    const per = demandPerReplica(beforeSpec);
+    for (const s of before) out.set(s.cloudId, subtract(out.get(s.cloudId) ?? ZERO, scale(per, s.replicas)));
+  }
+  if (after.length > 0) {
+    const per = demandPerReplica(afterSpec);
+    for (const s of after) out.set(s.cloudId, add(out.get(s.cloudId) ?? ZERO, scale(per, s.replicas)));
+  }
+  return out;
+}
+
+/** The tenant with `delta` added to its usage, at `version` (unchanged unless given). */
+export function withUsage(t: Tenant, delta: Usage, version: number = t.version): Tenant {
+  return { ...t, usage: add(t.usage, delta.total), usageByTier: addByTier(t.usageByTier, delta.byTier, 1), version };
 }
 
 function exceeded(scope: string, t: Tenant, name: ResourceName, limit: number, used: number, inc: number): string {

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Cloud, CloudCondition } from '../domain/cloud.js';
 import type { Deployment, DeploymentSpec, Phase, PlacementSlice } from '../domain/deployment.js';
 import { TianshuError } from '../domain/errors.js';
-import type { Resources } from '../domain/resources.js';
-import { add, RESOURCE_NAMES, ZERO } from '../domain/resources.js';
+import { add, isZero, RESOURCE_NAMES, ZERO } from '../domain/resources.js';
 import type { Quota, Tenant, TenantPath } from '../domain/tenant.js';
 import { isTenantPath, parentOf } from '../domain/tenant.js';
 import type { Decision } from '../scheduler/decision.js';
@@ -18,7 +17,7 @@ import { canonicalJson } from './canonical-json.js';
 import { toPlacementSlices } from './codec.js';
 import type { DeploymentRecord, IdempotencyWrite, Mutation, Op, Outcome, RowWrite, StateReader } from './engine.js';
 import type { SliceRecord } from './ledger.js';
-import { capacityViolation, cloudDeltas, headroomOf, overLimit, quotaViolation, usageDelta, usageOf, validateQuota, withUsage } from './ledger.js';
+import { allocationDeltas, capacityViolation, headroomOf, overLimit, quotaViolation, usageDelta, usageOf, validateQuota, withUsage } from './ledger.js';
 import type { Actor, Admission, AdmitOptions, AuditEvent, CloudPatch, NewCloud, PlacementRecord, Planner } from './store.js';
 
 // --- helpers -------------------------------------------------------------------------------
@@ -146,21 +145,18 @@ async function reserve(
 ): Promise<{ tenants: RowWrite<Tenant>[]; clouds: RowWrite<Cloud>[] }> {
   const delta = usageDelta(usageOf(beforeSpec, before), usageOf(afterSpec, after));
   const tenants: RowWrite<Tenant>[] = [];
-  const changed = RESOURCE_NAMES.some((n) => delta.total[n] !== 0) || Object.keys(delta.byTier).length > 0;
-  if (changed) {
+  if (!isZero(delta.total) || Object.keys(delta.byTier).length > 0) {
     for (const t of lineage) {
       const v = quotaViolation(t, delta);
       if (v !== null) throw new TianshuError('QUOTA_EXCEEDED', `quota exceeded: ${v}`, { tenant: t.path, explanation: v });
     }
-    for (const t of lineage) tenants.push({ key: t.path, expectedVersion: t.version, next: { ...withUsage(t, delta), version: t.version + 1 } });
+    for (const t of lineage) tenants.push({ key: t.path, expectedVersion: t.version, next: withUsage(t, delta, t.version + 1) });
   }
-  const perCloud = new Map<string, Resources>();
-  for (const [id, d] of cloudDeltas(beforeSpec, before, [])) perCloud.set(id, add(perCloud.get(id) ?? ZERO, d));
-  for (const [id, d] of cloudDeltas(afterSpec, [], after)) perCloud.set(id, add(perCloud.get(id) ?? ZERO, d));
+  const perCloud = allocationDeltas(beforeSpec, before, afterSpec, after);
   const clouds: RowWrite<Cloud>[] = [];
-  for (const id of [...perCloud.keys()].sort()) {
+  for (const id of perCloud.size > 1 ? [...perCloud.keys()].sort() : perCloud.keys()) {
     const d = perCloud.get(id) ?? ZERO;
-    if (RESOURCE_NAMES.every((n) => d[n] === 0)) continue;
+    if (isZero(d)) continue;
     const c = known.get(id) ?? (await r.cloud(id));
     if (c === null) throw new TianshuError('INTERNAL', `deployment holds a slice on unknown cloud ${id}`);
     const v = capacityViolation(c, d);
