@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoClock } from './options.js';
+import { isoClock, uuidv7 } from './options.js';
 
 describe('isoClock', () => {
   it('reads the clock on every call and formats each millisecond as toISOString does', () => {
@@ -19,5 +19,17 @@ describe('isoClock', () => {
     const now = isoClock(() => new Date(Number.NaN));
     expect(() => now()).toThrow(RangeError);
     expect(() => now()).toThrow(RangeError);
+  });
+});
+
+describe('uuidv7', () => {
+  it('is a version 7, variant 1 UUID carrying the milliseconds, unique across pool refills', () => {
+    const ms = 1_700_000_000_123;
+    const ids = Array.from({ length: 1_000 }, () => uuidv7(ms));
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(ms);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

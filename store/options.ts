@@ -17,12 +17,13 @@ export function uuidv7(now: number = Date.now()): string {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const b = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  // The id is assembled in the pool itself (its bytes are used once): no Buffer per id.
+  const at = poolAt;
   poolAt += 16;
-  b.writeUIntBE(now, 0, 6);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString('hex');
+  pool.writeUIntBE(now, at, 6);
+  pool[at + 6] = ((pool[at + 6] ?? 0) & 0x0f) | 0x70;
+  pool[at + 8] = ((pool[at + 8] ?? 0) & 0x3f) | 0x80;
+  const h = pool.toString('hex', at, at + 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

@@ -17,7 +17,7 @@ import type { Cloud } from '../../domain/cloud.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { TianshuError } from '../../domain/errors.js';
 import type { Tenant, TenantPath } from '../../domain/tenant.js';
-import { parentOf, tenantLineage } from '../../domain/tenant.js';
+import { parentOf } from '../../domain/tenant.js';
 import type { AuditSource, ChainHead, StoredCheckpoint } from '../audit-chain.js';
 import type { AuditRow, CheckpointRow, CloudRow, DeploymentRow, IdempotencyRow, PlacementRow, SliceRow, TenantRow } from '../codec.js';
 import {
@@ -72,11 +72,6 @@ function coalesce<T>(into: Map<string, Coalesced<T>>, key: string, expected: num
   const cur = into.get(key);
   if (cur === undefined) into.set(key, { expected, next });
   else cur.next = next;
-}
-
-/** `INSERT INTO table (columns) VALUES (?, …)`, bound positionally in the columns' order. */
-function insertSql(table: string, columns: readonly string[]): string {
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 }
 
 /** Opens (creating if needed) the SQLite file at `path`, migrates it and loads the image. */
@@ -171,19 +166,15 @@ export class SqliteEngine implements Engine {
       depAll: db.prepare('SELECT * FROM deployments'),
       depOne: db.prepare('SELECT * FROM deployments WHERE id = ?'),
       depByName: db.prepare('SELECT * FROM deployments WHERE tenant = ? AND name = ?'),
-      depInsert: db.prepare(insertSql('deployments', DEPLOYMENT_COLUMNS)),
       depUpdate: db.prepare('UPDATE deployments SET spec = ?, generation = ?, phase = ?, message = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?'),
       depDelete: db.prepare('DELETE FROM deployments WHERE id = ? AND version = ?'),
       slicesAll: db.prepare('SELECT * FROM slices'),
       slicesOf: db.prepare('SELECT * FROM slices WHERE deployment_id = ?'),
       slicesDelete: db.prepare('DELETE FROM slices WHERE deployment_id = ?'),
-      sliceInsert: db.prepare('INSERT INTO slices (deployment_id, cloud_id, tier, replicas) VALUES (?, ?, ?, ?)'),
-      placementInsert: db.prepare(insertSql('placements', PLACEMENT_COLUMNS)),
       placementLatest: db.prepare('SELECT * FROM placements WHERE deployment_id = ? ORDER BY id DESC LIMIT 1'),
       idemAll: db.prepare('SELECT * FROM idempotency'),
       idemPut: db.prepare('INSERT OR REPLACE INTO idempotency (tenant, key, spec_hash, deployment_id, created_at) VALUES (?, ?, ?, ?, ?)'),
       idemDelete: db.prepare('DELETE FROM idempotency WHERE tenant = ? AND key = ?'),
-      auditInsert: db.prepare(insertSql('audit_events', AUDIT_COLUMNS)),
       auditRange: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       auditPage: db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
       auditPagePrefix: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND substr(object, 1, length(?)) = ? ORDER BY seq LIMIT ?'),
@@ -211,10 +202,12 @@ export class SqliteEngine implements Engine {
       tenant: (p) => Promise.resolve(image.tenants.get(p) ?? null),
       lineage: (p) => {
         const out: Tenant[] = [];
-        for (const q of tenantLineage(p)) {
-          const t = image.tenants.get(q);
+        // Each prefix of the path up to a '/', root first (tenantLineage without its arrays).
+        for (let end = p.indexOf('/'); ; end = p.indexOf('/', end + 1)) {
+          const t = image.tenants.get(end < 0 ? p : p.slice(0, end));
           if (t === undefined) break;
           out.push(t);
+          if (end < 0) break;
         }
         return Promise.resolve(out);
       },
