@@ -423,77 +423,125 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const cols = ev.cols;
     const wv = weightVectors[req.spec.strategy];
     const terms = cols.terms;
-    const order = rankOrder(req, ev);
+    const shown = rankShown(req, snap, ev, limit, keep);
     const out: RankedCloud[] = [];
-    for (let n = 0; n < order.length; n++) {
-      const o = order[n];
-      const view = o === undefined ? undefined : snap.viewAt(cols.slots[o.i] ?? 0);
-      if (o === undefined || view === undefined) continue;
-      if (n >= limit && keep?.has(view.cloud.id) !== true) continue;
+    for (const o of shown) {
+      const view = snap.viewAt(cols.slots[o.i] ?? 0);
+      if (view === undefined) continue;
       const breakdown: ScoreTerm[] = [];
       for (let k = 0; k < scorerNames.length; k++) breakdown.push({ scorer: scorerNames[k] ?? '', score: round2(terms[k]?.[o.i] ?? 0), weight: wv[k] ?? 0 });
       out.push({ cloudId: view.cloud.id, total: o.total, terms: breakdown, maxReplicas: maxReplicasOf(req, cols, o.i, view.tierRank) });
     }
-    return { items: out, omitted: order.length - out.length };
+    return { items: out, omitted: ev.feasible - out.length };
   }
 
   /** {@link rankFrom} in the stored column form (see {@link StoredRanking}): the same clouds, numbers and order, without an object per score term. */
   function rankRowsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>): { ranking: StoredRanking | null; omitted: number } {
     const cols = ev.cols;
     const terms = cols.terms;
-    const order = rankOrder(req, ev);
     const rows: (string | number)[][] = [];
-    for (let n = 0; n < order.length; n++) {
-      const o = order[n];
-      const view = o === undefined ? undefined : snap.viewAt(cols.slots[o.i] ?? 0);
-      if (o === undefined || view === undefined) continue;
-      if (n >= limit && !keep.has(view.cloud.id)) continue;
+    for (const o of rankShown(req, snap, ev, limit, keep)) {
+      const view = snap.viewAt(cols.slots[o.i] ?? 0);
+      if (view === undefined) continue;
       // Hundredths as integers (see StoredRanking): the same numbers, m / 100 back.
       const row: (string | number)[] = [view.cloud.id, Math.round(o.total * 100), maxReplicasOf(req, cols, o.i, view.tierRank)];
       for (let k = 0; k < scorerNames.length; k++) row.push(Math.round(round2(terms[k]?.[o.i] ?? 0) * 100));
       rows.push(row);
     }
     const ranking = rows.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], rows };
-    return { ranking, omitted: order.length - rows.length };
+    return { ranking, omitted: ev.feasible - rows.length };
   }
 
-  /** The feasible candidates of an evaluation by ranked total (Σ round2(term) × weight, rounded), then tie-break draw. */
-  function rankOrder(req: PreparedRequest, ev: Evaluation): { i: number; total: number; tie: number }[] {
-    const cols = ev.cols;
-    // The strategy's weights as a vector in scorer order: a keyed lookup by scorer name per cloud
-    // and scorer was most of the cost of ranking.
+  /** The ranked total of candidate `i`: Σ round2(term) × weight in scorer order, rounded. */
+  function rankedTotal(ev: Evaluation, wv: readonly number[], i: number): number {
+    const terms = ev.cols.terms;
+    let total = 0;
+    for (let k = 0; k < scorerNames.length; k++) total += round2(terms[k]?.[i] ?? 0) * (wv[k] ?? 0);
+    return round2(total);
+  }
+
+  /** Every feasible candidate of an evaluation by ranked total, then tie-break draw, then candidate order. */
+  function rankOrder(req: PreparedRequest, ev: Evaluation): RankEntry[] {
     const wv = weightVectors[req.spec.strategy];
-    const terms = cols.terms;
-    const nScorers = scorerNames.length;
-    const order: { i: number; total: number; tie: number }[] = [];
-    for (let i = 0; i < ev.feasible; i++) {
-      let total = 0;
-      for (let k = 0; k < nScorers; k++) total += round2(terms[k]?.[i] ?? 0) * (wv[k] ?? 0);
-      order.push({ i, total: round2(total), tie: cols.tie[i] ?? 0 });
-    }
+    const tie = ev.cols.tie;
+    const order: RankEntry[] = [];
+    for (let i = 0; i < ev.feasible; i++) order.push({ i, total: rankedTotal(ev, wv, i), tie: tie[i] ?? 0 });
+    // Array.prototype.sort is stable: equal totals and draws stay in candidate order.
     order.sort(byTotalThenTie);
     return order;
   }
 
-  /** Rejected clouds with the first filter that rejected each and why: all, or at most `perReason` of each reason. */
+  /**
+   * The candidates a bounded ranking shows, in rank order: the best `limit`, then any candidate
+   * of a cloud in `keep` ranked below them. The same as filtering {@link rankOrder}, without
+   * sorting every feasible cloud to show sixteen: the best `limit` are kept in a small sorted
+   * list as the candidates stream by.
+   */
+  function rankShown(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep?: ReadonlySet<string>): RankEntry[] {
+    const n = ev.feasible;
+    if (!(limit < n)) return rankOrder(req, ev);
+    const wv = weightVectors[req.spec.strategy];
+    const { tie, slots } = ev.cols;
+    const keptSlots = new Set<number>();
+    for (const id of keep ?? []) {
+      const slot = snap.slotOf(id);
+      if (slot !== undefined) keptSlots.add(slot);
+    }
+    const best: RankEntry[] = [];
+    const kept: RankEntry[] = [];
+    const probe = { i: 0, total: 0, tie: 0 };
+    for (let i = 0; i < n; i++) {
+      probe.i = i;
+      probe.total = rankedTotal(ev, wv, i);
+      probe.tie = tie[i] ?? 0;
+      const isKept = keptSlots.has(slots[i] ?? -1);
+      const last = best[best.length - 1];
+      const loses = best.length === limit && last !== undefined && ranksBefore(last, probe);
+      if (loses && !isKept) continue;
+      // An entry object only for the few that are kept or enter the best.
+      const e: RankEntry = { i, total: probe.total, tie: probe.tie };
+      if (isKept) kept.push(e);
+      if (loses) continue;
+      // Insert after every entry ranked before it (later candidates lose exact ties, as in a stable sort).
+      let at = best.length;
+      while (at > 0 && !ranksBefore(best[at - 1] as RankEntry, e)) at--;
+      best.splice(at, 0, e);
+      if (best.length > limit) best.pop();
+    }
+    const shown = new Set(best.map((e) => e.i));
+    const below = kept.filter((e) => !shown.has(e.i)).sort(byTotalThenTie);
+    return below.length === 0 ? best : best.concat(below);
+  }
+
+  /**
+   * Rejected clouds with the first filter that rejected each and why: all, or at most `perReason`
+   * of each reason. Stops reading the fleet once every reason has its examples (the counts say
+   * how many there are in all).
+   */
   function rejectionsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, perReason = Number.POSITIVE_INFINITY): RejectionList {
-    const { statics, dynRejected, cols } = ev;
+    const { statics, dynRejected, cols, counts } = ev;
     const dyn = new Map<number, number>();
     for (let k = 0; k < dynRejected; k++) dyn.set(cols.dynSlots[k] ?? 0, cols.dynReason[k] ?? 0);
+    let total = 0;
+    let wanted = 0;
+    for (let id = 1; id < counts.length; id++) {
+      const c = counts[id] ?? 0;
+      total += c;
+      wanted += Math.min(c, perReason);
+    }
     const out: Rejection[] = [];
-    const kept = new Map<number, number>();
-    let omitted = 0;
-    for (let slot = 0; slot < snap.slotCount; slot++) {
-      const id = statics.reasonBySlot[slot] || dyn.get(slot) || 0;
+    const kept = new Uint32Array(counts.length);
+    const reasonBySlot = statics.reasonBySlot;
+    const anyDyn = dyn.size > 0;
+    for (let slot = 0; slot < snap.slotCount && out.length < wanted; slot++) {
+      const id = reasonBySlot[slot] || (anyDyn ? (dyn.get(slot) ?? 0) : 0);
+      if (id === 0) continue;
+      const n = kept[id] ?? 0;
+      if (n >= perReason) continue;
       const view = snap.viewAt(slot);
       const reason = REASON_CODES[id - 1];
-      if (id === 0 || view === undefined || reason === undefined) continue;
-      const n = kept.get(id) ?? 0;
-      if (n >= perReason) {
-        omitted++;
-        continue;
-      }
-      kept.set(id, n + 1);
+      if (view === undefined || reason === undefined) continue;
+      kept[id] = n + 1;
       const filter = filterOfReason.get(reason);
       const verdict = filter?.check(req, view, snap);
       out.push({
@@ -503,7 +551,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         detail: verdict !== undefined && !verdict.ok ? verdict.detail : REASONS[reason],
       });
     }
-    return { items: out, omitted };
+    return { items: out, omitted: total - out.length };
   }
 
   return Object.freeze({ tiers, weights, place: decide, preview: decide });
@@ -791,8 +839,20 @@ function maxReplicasOf(req: PreparedRequest, cols: Columns, i: number, tierRank:
   return Math.min(cols.cap[i] ?? 0, quotaReplicas(req, tierRank), req.spec.spread.maxReplicasPerCloud ?? Number.POSITIVE_INFINITY);
 }
 
-function byTotalThenTie(a: { total: number; tie: number }, b: { total: number; tie: number }): number {
+/** A feasible candidate in a ranking: its index, ranked total and tie-break draw. */
+interface RankEntry {
+  readonly i: number;
+  readonly total: number;
+  readonly tie: number;
+}
+
+function byTotalThenTie(a: RankEntry, b: RankEntry): number {
   return b.total - a.total || b.tie - a.tie;
+}
+
+/** True when `a` ranks before `b`: higher total, then higher draw, then earlier candidate. */
+function ranksBefore(a: RankEntry, b: RankEntry): boolean {
+  return a.total !== b.total ? a.total > b.total : a.tie !== b.tie ? a.tie > b.tie : a.i < b.i;
 }
 
 function round2(x: number): number {

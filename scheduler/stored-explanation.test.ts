@@ -39,6 +39,21 @@ describe('the stored explanation', () => {
     for (const r of stored.ranked) expect(r.terms.length).toBeGreaterThan(0);
   });
 
+  it('keeps chosen clouds ranked below the runners-up, in rank order after them', () => {
+    // One replica per cloud over 30 of 60 clouds: most chosen clouds rank below the stored best.
+    const clouds = Array.from({ length: 60 }, (_, i) => aCloud(`ok-${i}`).tier('L3').cpu(8_000 + 100 * i).build());
+    const spec = aSpec().tenant('gd').replicas(30).cpu(1_000).tier('L3').maxPerCloud(1).build();
+    const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/x' }, createSnapshot(clouds, TEST_TIERS));
+    expect(d.assignments).toHaveLength(30);
+    const stored = JSON.parse(JSON.stringify(d)) as Decision;
+    const full = d.ranked.map((r) => r.cloudId);
+    const chosen = new Set(d.assignments.map((a) => a.cloudId));
+    const expected = full.filter((id, n) => n < STORED_EXPLANATION_BOUNDS.ranked || chosen.has(id));
+    expect(expected.length).toBeGreaterThan(STORED_EXPLANATION_BOUNDS.ranked);
+    expect(stored.ranked.map((r) => r.cloudId)).toEqual(expected);
+    expect(stored.omitted?.ranked).toBe(60 - expected.length);
+  });
+
   it('stores a small fleet whole, with nothing omitted', () => {
     const stored = JSON.parse(JSON.stringify(decide(3, 4, 2))) as Decision;
     expect(stored.rejected).toHaveLength(3);
