@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Cloud, CloudCondition } from '../domain/cloud.js';
 import type { Deployment, DeploymentSpec, Phase, PlacementSlice } from '../domain/deployment.js';
 import { TianshuError } from '../domain/errors.js';
-import { add, isZero, RESOURCE_NAMES, ZERO } from '../domain/resources.js';
+import { isZero, RESOURCE_NAMES, ZERO } from '../domain/resources.js';
 import type { Quota, Tenant, TenantPath } from '../domain/tenant.js';
 import { isTenantPath, parentOf } from '../domain/tenant.js';
 import type { Decision } from '../scheduler/decision.js';
@@ -17,7 +17,7 @@ import { canonicalJson } from './canonical-json.js';
 import { toPlacementSlices } from './codec.js';
 import type { DeploymentRecord, IdempotencyWrite, Mutation, Op, Outcome, RowWrite, StateReader } from './engine.js';
 import type { SliceRecord } from './ledger.js';
-import { allocationDeltas, capacityViolation, headroomOf, overLimit, quotaViolation, usageDelta, usageOf, validateQuota, withUsage } from './ledger.js';
+import { allocationDeltas, capacityViolation, headroomOf, overLimit, quotaViolation, usageDelta, usageOf, validateQuota, withAllocation, withUsage } from './ledger.js';
 import type { Actor, Admission, AdmitOptions, AuditEvent, CloudPatch, NewCloud, PlacementRecord, Planner } from './store.js';
 
 // --- helpers -------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ async function reserve(
     if (c === null) throw new TianshuError('INTERNAL', `deployment holds a slice on unknown cloud ${id}`);
     const v = capacityViolation(c, d);
     if (v !== null) throw new TianshuError('INTERNAL', `planner overcommitted a cloud: ${v}`, { cloudId: id });
-    clouds.push({ key: id, expectedVersion: c.version, next: { ...c, allocated: add(c.allocated, d), version: c.version + 1 } });
+    clouds.push({ key: id, expectedVersion: c.version, next: withAllocation(c, d, c.version + 1) });
   }
   return { tenants, clouds };
 }
