@@ -174,9 +174,10 @@ export function quotaViolation(t: Tenant, delta: Usage): string | null {
     const limit = t.quota.total[name];
     if (inc > 0 && limit !== undefined && t.usage[name] + inc > limit) return exceeded('', t, name, limit, t.usage[name], inc);
   }
-  for (const [tier, r] of Object.entries(delta.byTier)) {
+  for (const tier of Object.keys(delta.byTier)) {
     const limits = t.quota.byTier[tier];
     if (limits === undefined) continue;
+    const r = delta.byTier[tier] as Resources;
     const used = t.usageByTier[tier] ?? ZERO;
     for (const name of RESOURCE_NAMES) {
       const inc = r[name];

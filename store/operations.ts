@@ -88,8 +88,12 @@ async function lineageOf(r: StateReader, path: TenantPath): Promise<readonly Ten
   const found = await r.lineage(path);
   // Node i must be the path up to its i-th '/'; compared in place, as this runs on every admission.
   for (let i = 0, end = path.indexOf('/'); ; i++, end = path.indexOf('/', end + 1)) {
-    const want = end < 0 ? path : path.slice(0, end);
-    if (found[i]?.path !== want) throw new TianshuError('NOT_FOUND', `tenant ${want} does not exist`, { tenant: want });
+    const len = end < 0 ? path.length : end;
+    const got = found[i]?.path;
+    if (got === undefined || got.length !== len || !path.startsWith(got)) {
+      const want = path.slice(0, len);
+      throw new TianshuError('NOT_FOUND', `tenant ${want} does not exist`, { tenant: want });
+    }
     if (end < 0) return found;
   }
 }

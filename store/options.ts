@@ -6,6 +6,9 @@ import { TianshuError } from '../domain/errors.js';
 
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
+/** The text of one id, written digit by digit and read back as a single flat string. */
+const text = Buffer.alloc(36);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
 /**
  * A time-ordered UUID (version 7: 48-bit milliseconds, then random bits), so new rows land at
@@ -23,8 +26,14 @@ export function uuidv7(now: number = Date.now()): string {
   pool.writeUIntBE(now, at, 6);
   pool[at + 6] = ((pool[at + 6] ?? 0) & 0x0f) | 0x70;
   pool[at + 8] = ((pool[at + 8] ?? 0) & 0x3f) | 0x80;
-  const h = pool.toString('hex', at, at + 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text[o++] = 0x2d; // '-'
+    const byte = pool[at + i] ?? 0;
+    text[o++] = HEX_DIGITS[byte >> 4] ?? 0;
+    text[o++] = HEX_DIGITS[byte & 15] ?? 0;
+  }
+  return text.toString('latin1');
 }
 
 /**

@@ -13,42 +13,52 @@ const MAX_ROWS = 64;
 export class BulkInsert {
   /** Statements by row count: powers of two up to {@link MAX_ROWS}, prepared when first needed. */
   private readonly statements = new Map<number, Database.Statement>();
-  private values: unknown[] = [];
-  private rows = 0;
+  /** Values of full chunks of {@link MAX_ROWS} rows, each bound as it is. */
+  private full: unknown[][] = [];
+  /** Values of the chunk being filled. */
+  private open: unknown[] = [];
+  private readonly chunkValues: number;
 
   constructor(
     private readonly db: Database.Database,
     private readonly table: string,
     private readonly columns: readonly string[],
-  ) {}
+  ) {
+    this.chunkValues = MAX_ROWS * columns.length;
+  }
 
   /** Queues one row, its values in the columns' order. */
   add(row: readonly unknown[]): void {
-    for (let i = 0; i < row.length; i++) this.values.push(row[i]);
-    this.rows++;
+    const open = this.open;
+    for (let i = 0; i < row.length; i++) open.push(row[i]);
+    if (open.length >= this.chunkValues) {
+      this.full.push(open);
+      this.open = [];
+    }
   }
 
   /** Inserts every queued row; the queue is empty afterwards, also when a statement fails. */
   flush(): void {
-    const values = this.values;
+    const full = this.full;
+    const open = this.open;
+    this.clear();
+    for (const chunk of full) this.statement(MAX_ROWS).run(...chunk);
+    // The rest in power-of-two pieces, so at most log2(MAX_ROWS) statements are ever prepared.
     const width = this.columns.length;
-    let left = this.rows;
-    this.values = [];
-    this.rows = 0;
+    let left = open.length / width;
     let at = 0;
-    for (let size = MAX_ROWS; left > 0; size >>= 1) {
-      while (left >= size) {
-        this.statement(size).run(...values.slice(at, at + size * width));
-        at += size * width;
-        left -= size;
-      }
+    for (let size = MAX_ROWS >> 1; left > 0; size >>= 1) {
+      if (left < size) continue;
+      this.statement(size).run(...open.slice(at, at + size * width));
+      at += size * width;
+      left -= size;
     }
   }
 
   /** Forgets the queued rows (the batch failed before they were written). */
   clear(): void {
-    this.values = [];
-    this.rows = 0;
+    this.full = [];
+    this.open = [];
   }
 
   private statement(rows: number): Database.Statement {

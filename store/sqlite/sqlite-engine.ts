@@ -64,13 +64,14 @@ type Staged =
   | { readonly p: Pending; readonly kind: 'error'; readonly error: unknown };
 
 interface Coalesced<T> {
+  readonly key: string;
   expected: number | null;
   next: T | null;
 }
 
 function coalesce<T>(into: Map<string, Coalesced<T>>, key: string, expected: number | null, next: T | null): void {
   const cur = into.get(key);
-  if (cur === undefined) into.set(key, { expected, next });
+  if (cur === undefined) into.set(key, { key, expected, next });
   else cur.next = next;
 }
 
@@ -333,7 +334,7 @@ export class SqliteEngine implements Engine {
       for (const w of m.clouds) coalesce(clouds, w.key, w.expectedVersion, w.next);
       for (const w of m.tenants) coalesce(tenants, w.key, w.expectedVersion, w.next);
       for (const w of m.deployments) coalesce(deps, w.key, w.expectedVersion, w.next);
-      placements.push(...m.placements);
+      for (const p of m.placements) placements.push(p);
       events.push(st.event);
     }
     if (events.length === 0) return;
@@ -342,13 +343,15 @@ export class SqliteEngine implements Engine {
     };
     // Positional binding throughout: better-sqlite3 binds a named parameter by looking the
     // property up on the object, one look-up per column per row.
-    for (const [key, w] of tenants) {
+    for (const w of tenants.values()) {
+      const key = w.key;
       if (w.next === null) continue;
       const r = tenantToRow(w.next, parentOf(key));
       if (w.expected === null) s.tenantInsert.run(r.path, r.parent, r.display_name, r.quota, r.usage, r.usage_by_tier, r.version);
       else one(s.tenantUpdate.run(r.display_name, r.quota, r.usage, r.usage_by_tier, r.version, r.path, w.expected).changes, `tenant ${key}`);
     }
-    for (const [key, w] of clouds) {
+    for (const w of clouds.values()) {
+      const key = w.key;
       if (w.next === null) continue;
       const r = cloudToRow(w.next);
       if (w.expected === null) s.cloudInsert.run(r.id, r.kind, r.condition, r.data, r.allocated, r.version);
@@ -357,7 +360,8 @@ export class SqliteEngine implements Engine {
     const bulk = this.bulk;
     // Rows a failed batch queued but never wrote must not leak into this one.
     for (const b of [bulk.deployments, bulk.slices, bulk.placements, bulk.audit]) b.clear();
-    for (const [key, w] of deps) {
+    for (const w of deps.values()) {
+      const key = w.key;
       if (w.next === null) continue;
       if (w.expected === null) bulk.deployments.add(deploymentValues(w.next.deployment));
       else {
@@ -377,7 +381,8 @@ export class SqliteEngine implements Engine {
       bulk.placements.add(placementValues(p));
     }
     bulk.placements.flush();
-    for (const [key, w] of deps) {
+    for (const w of deps.values()) {
+      const key = w.key;
       if (w.next === null && w.expected !== null) one(s.depDelete.run(key, w.expected).changes, `deployment ${key}`);
     }
     for (const st of staged) {
@@ -393,7 +398,8 @@ export class SqliteEngine implements Engine {
         s.checkpointInsert.run(c.seq, c.hash, c.time, c.signature, c.kind);
       }
     }
-    for (const [key, w] of clouds) {
+    for (const w of clouds.values()) {
+      const key = w.key;
       if (w.next === null && w.expected !== null) one(s.cloudDelete.run(key, w.expected).changes, `cloud ${key}`);
     }
     for (const e of events) bulk.audit.add(auditValues(e));
