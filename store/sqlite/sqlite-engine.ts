@@ -96,6 +96,10 @@ export function openSqliteEngine(path: string, options: ResolvedOptions): Sqlite
     db.pragma('cache_size = -65536');
     db.pragma('wal_autocheckpoint = 4096');
     db.pragma('foreign_keys = ON');
+    // Statement journals (the undo of one failed statement inside the open transaction, dropped at
+    // commit, never read after a crash) stay in memory: a batch's multi-row inserts outgrow the
+    // 64 KiB after which SQLite would otherwise spill them to a temporary file, write by write.
+    db.pragma('temp_store = MEMORY');
     const key = migrate(db, path, options);
     return new SqliteEngine(db, path, key, options);
   } catch (err) {
