@@ -98,6 +98,12 @@ async function lineageOf(r: StateReader, path: TenantPath): Promise<readonly Ten
   }
 }
 
+/** True when `record` has an own enumerable key (without listing them). */
+function hasKeys(record: object): boolean {
+  for (const k in record) if (Object.hasOwn(record, k)) return true;
+  return false;
+}
+
 function checkExpected(kind: string, id: string, actual: number, expected: number | undefined): void {
   if (expected !== undefined && expected !== actual) {
     throw new TianshuError('CONFLICT', `${kind} ${id} changed concurrently: expected version ${expected}, found ${actual}`, { id, expectedVersion: expected, version: actual });
@@ -126,11 +132,14 @@ function slicesOf(decision: Decision, spec: DeploymentSpec, clouds: ReadonlyMap<
     if (!clouds.has(a.cloudId)) throw new TianshuError('INTERNAL', `planner assigned replicas to unknown cloud ${a.cloudId}`);
     if (a.replicas > 0) merged.set(a.cloudId, (merged.get(a.cloudId) ?? 0) + a.replicas);
   }
-  const total = [...merged.values()].reduce((s, n) => s + n, 0);
+  let total = 0;
+  const out: SliceRecord[] = [];
+  merged.forEach((replicas, cloudId) => {
+    total += replicas;
+    out.push({ cloudId, replicas, tier: clouds.get(cloudId)?.tier ?? '' });
+  });
   if (total !== spec.replicas) throw new TianshuError('INTERNAL', `planner placed ${total} of ${spec.replicas} replicas but reported success`);
-  return [...merged]
-    .map(([cloudId, replicas]) => ({ cloudId, replicas, tier: clouds.get(cloudId)?.tier ?? '' }))
-    .sort((a, b) => (a.cloudId < b.cloudId ? -1 : 1));
+  return out.length > 1 ? out.sort((a, b) => (a.cloudId < b.cloudId ? -1 : 1)) : out;
 }
 
 /**
@@ -149,7 +158,7 @@ async function reserve(
 ): Promise<{ tenants: RowWrite<Tenant>[]; clouds: RowWrite<Cloud>[] }> {
   const delta = usageDelta(usageOf(beforeSpec, before), usageOf(afterSpec, after));
   const tenants: RowWrite<Tenant>[] = [];
-  if (!isZero(delta.total) || Object.keys(delta.byTier).length > 0) {
+  if (!isZero(delta.total) || hasKeys(delta.byTier)) {
     for (const t of lineage) {
       const v = quotaViolation(t, delta);
       if (v !== null) throw new TianshuError('QUOTA_EXCEEDED', `quota exceeded: ${v}`, { tenant: t.path, explanation: v });
@@ -290,7 +299,7 @@ export function admitDeployment(actor: Actor, spec: DeploymentSpec, plan: Planne
     return read(admission(existing, await r.placement(rec.deploymentId), true));
   };
   return async (r, ctx) => {
-    const early = await replay(r);
+    const early = key === undefined ? null : await replay(r);
     if (early !== null) return early;
     const lineage = await lineageOf(r, spec.tenant);
     if ((await r.deploymentByName(spec.tenant, spec.name)) !== null) {

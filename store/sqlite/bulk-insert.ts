@@ -15,8 +15,9 @@ export class BulkInsert {
   private readonly statements = new Map<number, Database.Statement>();
   /** Values of full chunks of {@link MAX_ROWS} rows, each bound as it is. */
   private full: unknown[][] = [];
-  /** Values of the chunk being filled. */
-  private open: unknown[] = [];
+  /** Values of the chunk being filled, allocated at its full size; `filled` of them are set. */
+  private open: unknown[];
+  private filled = 0;
   private readonly chunkValues: number;
 
   constructor(
@@ -25,15 +26,19 @@ export class BulkInsert {
     private readonly columns: readonly string[],
   ) {
     this.chunkValues = MAX_ROWS * columns.length;
+    this.open = new Array<unknown>(this.chunkValues);
   }
 
   /** Queues one row, its values in the columns' order. */
   add(row: readonly unknown[]): void {
     const open = this.open;
-    for (let i = 0; i < row.length; i++) open.push(row[i]);
-    if (open.length >= this.chunkValues) {
+    let at = this.filled;
+    for (let i = 0; i < row.length; i++) open[at++] = row[i];
+    this.filled = at;
+    if (at === this.chunkValues) {
       this.full.push(open);
-      this.open = [];
+      this.open = new Array<unknown>(this.chunkValues);
+      this.filled = 0;
     }
   }
 
@@ -41,11 +46,12 @@ export class BulkInsert {
   flush(): void {
     const full = this.full;
     const open = this.open;
+    const filled = this.filled;
     this.clear();
     for (const chunk of full) this.statement(MAX_ROWS).run(...chunk);
     // The rest in power-of-two pieces, so at most log2(MAX_ROWS) statements are ever prepared.
     const width = this.columns.length;
-    let left = open.length / width;
+    let left = filled / width;
     let at = 0;
     for (let size = MAX_ROWS >> 1; left > 0; size >>= 1) {
       if (left < size) continue;
@@ -57,8 +63,11 @@ export class BulkInsert {
 
   /** Forgets the queued rows (the batch failed before they were written). */
   clear(): void {
-    this.full = [];
-    this.open = [];
+    if (this.full.length > 0) this.full = [];
+    if (this.filled > 0) {
+      this.open = new Array<unknown>(this.chunkValues);
+      this.filled = 0;
+    }
   }
 
   private statement(rows: number): Database.Statement {
