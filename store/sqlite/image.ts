@@ -7,7 +7,7 @@
 import type { Cloud } from '../../domain/cloud.js';
 import { TianshuError } from '../../domain/errors.js';
 import type { Tenant } from '../../domain/tenant.js';
-import { parentOf } from '../../domain/tenant.js';
+import { parentOf, tenantLineage } from '../../domain/tenant.js';
 import type { ChainHead } from '../audit-chain.js';
 import { chainEvent, EMPTY_HEAD } from '../audit-chain.js';
 import type { DeploymentRecord, IdempotencyRecord, Mutation, RowWrite } from '../engine.js';
@@ -33,6 +33,8 @@ export class Image {
   readonly pendingPlacements = new Map<string, PlacementRecord>();
   private readonly byName = new Map<string, string>();
   private readonly children = new Map<string, number>();
+  /** The lineage paths of tenants that exist, root first: prefixes of a path never change. */
+  private readonly lineagePaths = new Map<string, readonly string[]>();
   private readonly cloudUse = new Map<string, number>();
   private sortedClouds: Cloud[] | null = null;
   private readonly slotOf = new Map<string, number>();
@@ -47,6 +49,7 @@ export class Image {
     this.pendingPlacements.clear();
     this.byName.clear();
     this.children.clear();
+    this.lineagePaths.clear();
     this.cloudUse.clear();
     this.sortedClouds = null;
     for (const c of clouds) this.clouds.set(c.id, c);
@@ -80,6 +83,23 @@ export class Image {
     }
     if (next === null) this.clouds.delete(id);
     else this.clouds.set(id, next);
+  }
+
+  /** The tenants along `path`'s lineage, root first; shorter than the lineage when a node is missing. */
+  lineage(path: string): Tenant[] {
+    let paths = this.lineagePaths.get(path);
+    if (paths === undefined) {
+      paths = tenantLineage(path);
+      // Only paths of existing tenants are remembered, so look-ups of unknown paths cannot grow it.
+      if (this.tenants.has(path)) this.lineagePaths.set(path, paths);
+    }
+    const out: Tenant[] = [];
+    for (const q of paths) {
+      const t = this.tenants.get(q);
+      if (t === undefined) break;
+      out.push(t);
+    }
+    return out;
   }
 
   hasChildren(path: string): boolean {

@@ -41,7 +41,7 @@ import {
   rowToTenant,
   tenantToRow,
 } from '../codec.js';
-import type { AuditQuery, DeploymentQuery, DeploymentRecord, Engine, LedgerSnapshot, Mutation, Op, OpContext, PurgeScope, StateReader } from '../engine.js';
+import type { AuditQuery, DeploymentQuery, DeploymentRecord, Engine, IdempotencyWrite, LedgerSnapshot, Mutation, Op, OpContext, PurgeScope, StateReader } from '../engine.js';
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite/index.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migration.js';
 import type { ResolvedOptions } from '../options.js';
@@ -60,7 +60,7 @@ interface Pending {
 
 type Staged =
   | { readonly p: Pending; readonly kind: 'read'; readonly value: unknown }
-  | { readonly p: Pending; readonly kind: 'write'; readonly mutation: Mutation<unknown>; readonly event: AuditEvent }
+  | { readonly p: Pending; readonly kind: 'write'; readonly result: (event: AuditEvent) => unknown; readonly event: AuditEvent }
   | { readonly p: Pending; readonly kind: 'error'; readonly error: unknown };
 
 interface Coalesced<T> {
@@ -73,6 +73,32 @@ function coalesce<T>(into: Map<string, Coalesced<T>>, key: string, expected: num
   const cur = into.get(key);
   if (cur === undefined) into.set(key, { key, expected, next });
   else cur.next = next;
+}
+
+/**
+ * What a batch writes, gathered as each mutation is applied to the image: rows touched several
+ * times keep only their final state, so the versions a later request of the batch supersedes (and
+ * the mutations that carried them) are garbage at once instead of living until the batch commits.
+ */
+class BatchWrites {
+  readonly clouds = new Map<string, Coalesced<Cloud>>();
+  readonly tenants = new Map<string, Coalesced<Tenant>>();
+  readonly deployments = new Map<string, Coalesced<DeploymentRecord>>();
+  readonly placements: PlacementRecord[] = [];
+  /** Idempotency keys and purges in the order of the requests that wrote them. */
+  readonly idempotency: IdempotencyWrite[] = [];
+  readonly purges: NonNullable<Mutation<unknown>['purge']>[] = [];
+  readonly events: AuditEvent[] = [];
+
+  add(m: Mutation<unknown>, event: AuditEvent): void {
+    for (const w of m.clouds) coalesce(this.clouds, w.key, w.expectedVersion, w.next);
+    for (const w of m.tenants) coalesce(this.tenants, w.key, w.expectedVersion, w.next);
+    for (const w of m.deployments) coalesce(this.deployments, w.key, w.expectedVersion, w.next);
+    for (const p of m.placements) this.placements.push(p);
+    for (const w of m.idempotency) this.idempotency.push(w);
+    if (m.purge !== null) this.purges.push(m.purge);
+    this.events.push(event);
+  }
 }
 
 /** Opens (creating if needed) the SQLite file at `path`, migrates it and loads the image. */
@@ -205,17 +231,7 @@ export class SqliteEngine implements Engine {
       clouds: () => Promise.resolve(image.cloudList()),
       cloudMap: () => Promise.resolve(image.clouds),
       tenant: (p) => Promise.resolve(image.tenants.get(p) ?? null),
-      lineage: (p) => {
-        const out: Tenant[] = [];
-        // Each prefix of the path up to a '/', root first (tenantLineage without its arrays).
-        for (let end = p.indexOf('/'); ; end = p.indexOf('/', end + 1)) {
-          const t = image.tenants.get(end < 0 ? p : p.slice(0, end));
-          if (t === undefined) break;
-          out.push(t);
-          if (end < 0) break;
-        }
-        return Promise.resolve(out);
-      },
+      lineage: (p) => Promise.resolve(image.lineage(p)),
       hasChildren: (p) => Promise.resolve(image.hasChildren(p)),
       deployment: (id) => Promise.resolve(image.deployments.get(id) ?? null),
       deploymentByName: (t, n) => Promise.resolve(image.deploymentByName(t, n)),
@@ -276,6 +292,7 @@ export class SqliteEngine implements Engine {
       return;
     }
     const staged: Staged[] = [];
+    const writes = new BatchWrites();
     try {
       if (this.s.dataVersion.get() !== this.dataVersion) this.reloadImage();
       for (const p of batch) {
@@ -286,12 +303,16 @@ export class SqliteEngine implements Engine {
             checkFence(out.mutation.fence, lease === undefined ? null : Number(lease.token));
           }
           if (out.kind === 'read') staged.push({ p, kind: 'read', value: out.value });
-          else staged.push({ p, kind: 'write', mutation: out.mutation, event: this.image.apply(out.mutation, this.ctx.now()) });
+          else {
+            const event = this.image.apply(out.mutation, this.ctx.now());
+            writes.add(out.mutation, event);
+            staged.push({ p, kind: 'write', result: out.mutation.result, event });
+          }
         } catch (error) {
           staged.push({ p, kind: 'error', error });
         }
       }
-      this.writeBatch(staged);
+      this.writeBatch(writes);
       this.db.exec('COMMIT');
     } catch (err) {
       try {
@@ -316,7 +337,7 @@ export class SqliteEngine implements Engine {
       else if (st.kind === 'error') st.p.reject(st.error);
       else {
         try {
-          st.p.resolve(st.mutation.result(st.event));
+          st.p.resolve(st.result(st.event));
         } catch (e) {
           st.p.reject(e);
         }
@@ -324,23 +345,10 @@ export class SqliteEngine implements Engine {
     }
   }
 
-  /** Writes every staged mutation; rows touched several times in the batch are written once, in their final state. */
-  private writeBatch(staged: readonly Staged[]): void {
+  /** Writes the batch; rows touched several times in the batch are written once, in their final state. */
+  private writeBatch(writes: BatchWrites): void {
     const s = this.s;
-    const clouds = new Map<string, Coalesced<Cloud>>();
-    const tenants = new Map<string, Coalesced<Tenant>>();
-    const deps = new Map<string, Coalesced<DeploymentRecord>>();
-    const placements: PlacementRecord[] = [];
-    const events: AuditEvent[] = [];
-    for (const st of staged) {
-      if (st.kind !== 'write') continue;
-      const m = st.mutation;
-      for (const w of m.clouds) coalesce(clouds, w.key, w.expectedVersion, w.next);
-      for (const w of m.tenants) coalesce(tenants, w.key, w.expectedVersion, w.next);
-      for (const w of m.deployments) coalesce(deps, w.key, w.expectedVersion, w.next);
-      for (const p of m.placements) placements.push(p);
-      events.push(st.event);
-    }
+    const { clouds, tenants, deployments: deps, placements, events } = writes;
     if (events.length === 0) return;
     const one = (changes: number, what: string): void => {
       if (changes !== 1) throw new Error(`version guard failed writing ${what}`);
@@ -389,18 +397,14 @@ export class SqliteEngine implements Engine {
       const key = w.key;
       if (w.next === null && w.expected !== null) one(s.depDelete.run(key, w.expected).changes, `deployment ${key}`);
     }
-    for (const st of staged) {
-      if (st.kind !== 'write') continue;
-      for (const w of st.mutation.idempotency) {
-        if (w.record === null) s.idemDelete.run(w.tenant, w.key);
-        else s.idemPut.run(w.tenant, w.key, w.record.specHash, w.record.deploymentId, w.record.createdAt);
-      }
-      const purge = st.mutation.purge;
-      if (purge !== null) {
-        s.auditPurge.run(purge.throughSeq);
-        const c = purge.checkpoint;
-        s.checkpointInsert.run(c.seq, c.hash, c.time, c.signature, c.kind);
-      }
+    for (const w of writes.idempotency) {
+      if (w.record === null) s.idemDelete.run(w.tenant, w.key);
+      else s.idemPut.run(w.tenant, w.key, w.record.specHash, w.record.deploymentId, w.record.createdAt);
+    }
+    for (const purge of writes.purges) {
+      s.auditPurge.run(purge.throughSeq);
+      const c = purge.checkpoint;
+      s.checkpointInsert.run(c.seq, c.hash, c.time, c.signature, c.kind);
     }
     for (const w of clouds.values()) {
       const key = w.key;
