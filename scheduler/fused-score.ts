@@ -121,13 +121,10 @@ export function fusedEvaluate(
   const hasHeld = heldBySlot.size > 0;
   const quotaTotal = req.quota.total;
   const quotaByRank = req.quota.byRank;
-  const counts = cols.counts;
   const slots = cols.slots;
   const rankCol = cols.rank;
   const heldCol = cols.held;
   const work = cols.work;
-  const dynSlots = cols.dynSlots;
-  const dynReason = cols.dynReason;
   const capacityIds = ids.capacity;
   const quotaId = ids.quota;
   const wBin = w.binpack;
@@ -170,18 +167,12 @@ export function fusedEvaluate(
       x += (cost[at + r] ?? 0) * nr;
     }
     if (short >= 0) {
-      const id = capacityIds[short] ?? 0;
-      dynSlots[d] = slot;
-      dynReason[d++] = id;
-      counts[id] = (counts[id] ?? 0) + 1;
+      d = recordRejection(cols, d, slot, capacityIds[short] ?? 0);
       continue;
     }
     const rank = tierRanks[slot] ?? 0;
-    const q = Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY);
-    if (q < 1) {
-      dynSlots[d] = slot;
-      dynReason[d++] = quotaId;
-      counts[quotaId] = (counts[quotaId] ?? 0) + 1;
+    if (Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY) < 1) {
+      d = recordRejection(cols, d, slot, quotaId);
       continue;
     }
     slots[c] = slot;
@@ -292,6 +283,17 @@ export function fusedEvaluate(
   }
   top.floor = rest < 0 ? null : { key: key[rest] ?? 0, tie: tie[rest] ?? 0, index: rest, indexOf: index };
   return c;
+}
+
+/**
+ * Records that a dynamic filter rejected `slot` with reason id `id`, as the `d`-th dynamic
+ * rejection of an evaluation (counted in `cols.counts`); returns the next `d`.
+ */
+export function recordRejection(cols: Pick<FusedColumns, 'dynSlots' | 'dynReason' | 'counts'>, d: number, slot: number, id: number): number {
+  cols.dynSlots[d] = slot;
+  cols.dynReason[d] = id;
+  cols.counts[id] = (cols.counts[id] ?? 0) + 1;
+  return d + 1;
 }
 
 /** Writes candidate `i`'s tie-break draw into `tie` and returns `tie`. */

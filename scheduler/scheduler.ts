@@ -18,7 +18,7 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, St
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
-import { completeCandidates, fusedEvaluate, TopCandidates } from './fused-score.js';
+import { completeCandidates, fusedEvaluate, recordRejection, TopCandidates } from './fused-score.js';
 import type { FusedReasonIds } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
@@ -178,7 +178,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ensureCapacity(cols, passing.length, scorers.length);
     const counts = cols.counts;
     counts.set(statics.counts);
-    const { slots, cap, dynSlots, dynReason } = cols;
+    const { slots, cap } = cols;
     let c = 0;
     let d = 0;
 
@@ -198,18 +198,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
         const capMax = replicasThatFit(free, slot * stride, h, needed, need);
         if (capMax < 0) {
-          const id = CAPACITY_REASON_ID[-1 - capMax] ?? 0;
-          dynSlots[d] = slot;
-          dynReason[d++] = id;
-          counts[id] = (counts[id] ?? 0) + 1;
+          d = recordRejection(cols, d, slot, CAPACITY_REASON_ID[-1 - capMax] ?? 0);
           continue;
         }
         const rank = tierRanks[slot] ?? 0;
-        const q = Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY);
-        if (q < 1) {
-          dynSlots[d] = slot;
-          dynReason[d++] = QUOTA_ID;
-          counts[QUOTA_ID] = (counts[QUOTA_ID] ?? 0) + 1;
+        if (Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY) < 1) {
+          d = recordRejection(cols, d, slot, QUOTA_ID);
           continue;
         }
         slots[c] = slot;
@@ -231,9 +225,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           }
         }
         if (id !== 0) {
-          dynSlots[d] = slot;
-          dynReason[d++] = id;
-          counts[id] = (counts[id] ?? 0) + 1;
+          d = recordRejection(cols, d, slot, id);
           continue;
         }
         slots[c] = slot;
