@@ -627,21 +627,8 @@ export class EngineDecision implements Decision {
     const stored = typeof bounds === 'string' || bounds === STORED_EXPLANATION_BOUNDS;
     if (stored && this.storedCache !== null) return this.storedCache;
     const b = typeof bounds === 'string' ? STORED_EXPLANATION_BOUNDS : bounds;
-    const keep = new Set<string>();
-    for (const a of this.assignments) keep.add(a.cloudId);
-    const { ranked, rejected } = this.explainer.bounded(this.req, this.snap, b, keep);
-    const base = {
-      ok: this.ok,
-      assignments: this.assignments,
-      ranked: ranked.items,
-      rejected: rejected.items,
-      reasonCounts: this.reasonCounts,
-      failure: this.failure,
-      summary: this.summary,
-      demand: this.demand,
-      considered: this.considered,
-    };
-    const out = ranked.omitted === 0 && rejected.omitted === 0 ? base : { ...base, omitted: { ranked: ranked.omitted, rejected: rejected.omitted } };
+    const { ranked, rejected } = this.explainer.bounded(this.req, this.snap, b, this.chosenIds());
+    const out = this.withExplanation(ranked.items, undefined, ranked.omitted, rejected);
     if (stored) this.storedCache = out;
     return out;
   }
@@ -652,23 +639,39 @@ export class EngineDecision implements Decision {
    * rather than through an object per score term. The store writes this with every placement.
    */
   toStored(): StoredDecision {
+    const { ranked, rejected } = this.explainer.stored(this.req, this.snap, this.chosenIds());
+    return this.withExplanation(ranked.ranking === null ? [] : undefined, ranked.ranking ?? undefined, ranked.omitted, rejected);
+  }
+
+  /** The ids of the chosen clouds, which a bounded ranking always keeps. */
+  private chosenIds(): Set<string> {
     const keep = new Set<string>();
     for (const a of this.assignments) keep.add(a.cloudId);
-    const { ranked, rejected } = this.explainer.stored(this.req, this.snap, keep);
-    // One object literal (no spreads): JSON.stringify of a spread-built object took longer than building it.
-    const omitted = ranked.omitted === 0 && rejected.omitted === 0 ? undefined : { ranked: ranked.omitted, rejected: rejected.omitted };
+    return keep;
+  }
+
+  /**
+   * The decision with a bounded explanation, as one object literal: no spreads (JSON.stringify of
+   * a spread-built object took longer than building it), `omitted` only when something was.
+   */
+  private withExplanation<Ranked extends Decision['ranked'] | undefined>(
+    ranked: Ranked,
+    rankedColumns: StoredRanking | undefined,
+    rankedOmitted: number,
+    rejected: RejectionList,
+  ): Omit<StoredDecision, 'ranked'> & { readonly ranked: Ranked } {
     return {
       ok: this.ok,
       assignments: this.assignments,
-      ranked: ranked.ranking === null ? [] : undefined,
+      ranked,
       rejected: rejected.items,
       reasonCounts: this.reasonCounts,
       failure: this.failure,
       summary: this.summary,
       demand: this.demand,
       considered: this.considered,
-      rankedColumns: ranked.ranking ?? undefined,
-      omitted,
+      rankedColumns,
+      omitted: rankedOmitted === 0 && rejected.omitted === 0 ? undefined : { ranked: rankedOmitted, rejected: rejected.omitted },
     };
   }
 }
