@@ -27,6 +27,12 @@ export interface QuotaPlan {
   readonly total: number;
   /** Replicas the per-tier limits admit on clouds of each tier rank (Infinity when unlimited). */
   readonly byRank: readonly number[];
+  /**
+   * 1 where one more replica fits both the total and the tier's limits, per tier rank *plus one*
+   * (entry 0 is a cloud of an unknown tier, rank -1): the dynamic quota filter's verdict, read
+   * per cloud on the hot path instead of recomputed from {@link total} and {@link byRank}.
+   */
+  readonly admitsOneByRank: Uint8Array;
 }
 
 /**

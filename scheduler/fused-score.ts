@@ -119,8 +119,7 @@ export function fusedEvaluate(
   const nNeeded = needed.length;
   const heldBySlot = req.heldBySlot;
   const hasHeld = heldBySlot.size > 0;
-  const quotaTotal = req.quota.total;
-  const quotaByRank = req.quota.byRank;
+  const admitsOne = req.quota.admitsOneByRank;
   const slots = cols.slots;
   const rankCol = cols.rank;
   const heldCol = cols.held;
@@ -139,52 +138,106 @@ export function fusedEvaluate(
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let anyTaint = false;
-  // Pass 1 over the statically passing slots: capacity, quota, utilisation, raw cost.
-  for (let p = 0; p < passing.length; p++) {
-    const slot = passing[p] ?? 0;
-    const at = slot * stride;
-    const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
-    // One loop over the needed resources: does one more replica fit (as `replicasThatFit` asks),
-    // the utilisation after it, and the raw cost. The last two are discarded for a rejected cloud.
-    let short = -1;
-    let sum = 0;
-    let n = 0;
-    let x = 0;
-    for (let j = 0; j < nNeeded; j++) {
-      const r = needed[j] ?? 0;
-      const nr = need[r] ?? 0;
-      const f = (free[at + r] ?? 0) + h * nr;
-      if (f < nr) {
-        short = r;
-        break;
+  // Pass 1 over the statically passing slots: capacity, quota, utilisation, raw cost. The common
+  // request (CPU and memory, no replicas held) takes a loop with both resources unrolled; any
+  // other takes the general loop over the needed resources. Both compute the same numbers in the
+  // same order (the property tests hold either to the per-scorer path).
+  if (nNeeded === 2 && !hasHeld) {
+    const r0 = needed[0] ?? 0;
+    const r1 = needed[1] ?? 0;
+    const n0 = need[r0] ?? 0;
+    const n1 = need[r1] ?? 0;
+    for (let p = 0; p < passing.length; p++) {
+      const slot = passing[p] ?? 0;
+      const a0 = slot * stride + r0;
+      const a1 = slot * stride + r1;
+      const f0 = free[a0] ?? 0;
+      if (f0 < n0) {
+        d = recordRejection(cols, d, slot, capacityIds[r0] ?? 0);
+        continue;
       }
-      const cp = capacity[at + r] ?? 0;
-      if (cp > 0) {
-        const used = cp - f + nr;
-        sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
+      const f1 = free[a1] ?? 0;
+      if (f1 < n1) {
+        d = recordRejection(cols, d, slot, capacityIds[r1] ?? 0);
+        continue;
+      }
+      const rank = tierRanks[slot] ?? 0;
+      if (admitsOne[rank + 1] === 0) {
+        d = recordRejection(cols, d, slot, quotaId);
+        continue;
+      }
+      const c0 = capacity[a0] ?? 0;
+      const c1 = capacity[a1] ?? 0;
+      let sum = 0;
+      let n = 0;
+      if (c0 > 0) {
+        const used = c0 - f0 + n0;
+        sum += used >= c0 ? 1 : used <= 0 ? 0 : used / c0;
         n++;
       }
-      x += (cost[at + r] ?? 0) * nr;
+      if (c1 > 0) {
+        const used = c1 - f1 + n1;
+        sum += used >= c1 ? 1 : used <= 0 ? 0 : used / c1;
+        n++;
+      }
+      const x = (cost[a0] ?? 0) * n0 + (cost[a1] ?? 0) * n1;
+      slots[c] = slot;
+      rankCol[c] = rank;
+      heldCol[c] = 0;
+      work[c] = n === 0 ? 0 : n === 1 ? sum : sum * 0.5;
+      work[costAt + c] = x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (flagged[slot] !== 0) anyTaint = true;
+      c++;
     }
-    if (short >= 0) {
-      d = recordRejection(cols, d, slot, capacityIds[short] ?? 0);
-      continue;
+  } else {
+    for (let p = 0; p < passing.length; p++) {
+      const slot = passing[p] ?? 0;
+      const at = slot * stride;
+      const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
+      // One loop over the needed resources: does one more replica fit (as `replicasThatFit` asks),
+      // the utilisation after it, and the raw cost. The last two are discarded for a rejected cloud.
+      let short = -1;
+      let sum = 0;
+      let n = 0;
+      let x = 0;
+      for (let j = 0; j < nNeeded; j++) {
+        const r = needed[j] ?? 0;
+        const nr = need[r] ?? 0;
+        const f = (free[at + r] ?? 0) + h * nr;
+        if (f < nr) {
+          short = r;
+          break;
+        }
+        const cp = capacity[at + r] ?? 0;
+        if (cp > 0) {
+          const used = cp - f + nr;
+          sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
+          n++;
+        }
+        x += (cost[at + r] ?? 0) * nr;
+      }
+      if (short >= 0) {
+        d = recordRejection(cols, d, slot, capacityIds[short] ?? 0);
+        continue;
+      }
+      const rank = tierRanks[slot] ?? 0;
+      if (admitsOne[rank + 1] === 0) {
+        d = recordRejection(cols, d, slot, quotaId);
+        continue;
+      }
+      slots[c] = slot;
+      rankCol[c] = rank;
+      heldCol[c] = h;
+      // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
+      work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
+      work[costAt + c] = x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (flagged[slot] !== 0) anyTaint = true;
+      c++;
     }
-    const rank = tierRanks[slot] ?? 0;
-    if (Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY) < 1) {
-      d = recordRejection(cols, d, slot, quotaId);
-      continue;
-    }
-    slots[c] = slot;
-    rankCol[c] = rank;
-    heldCol[c] = h;
-    // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
-    work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
-    work[costAt + c] = x;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    if (flagged[slot] !== 0) anyTaint = true;
-    c++;
   }
   out[0] = d;
   top.size = 0;
@@ -206,60 +259,67 @@ export function fusedEvaluate(
     }
   }
   const full = preference === undefined ? 1 : depthOf(preference);
-  // The locality term per shared depth, (100 × depth) / full, computed once rather than per cloud.
-  const locTerm: number[] = [];
-  for (let dd = 0; dd <= full; dd++) locTerm.push((100 * dd) / full);
+  // The weighted locality term per shared depth, wLoc × ((100 × depth) / full), computed once
+  // rather than per cloud (the same products the per-cloud expression gives).
+  const locByDepth = new Float64Array(full + 1);
+  for (let dd = 0; dd <= full; dd++) locByDepth[dd] = wLoc * ((100 * dd) / full);
+  const taintFree = wTaints * 100;
   // The division's starting key adds what `split.ts` adds before any replica lands: the topology
   // term of an empty domain and, for candidates holding replicas, the stickiness term.
   const topologyWeight = w.topology;
   const stickyWeight = w.sticky;
   const topologyTerm = topologyWeight === 0 ? 0 : topologyWeight * topologyScore(0, req.replicas);
+  const sticky = stickyWeight !== 0 && hasHeld;
   const stickyTerm = stickyWeight * 100;
 
-  // Pass 2: the weighted sum in registry order, the starting key, and the selection of the best
-  // `k` (a heap with the worst on top) plus the best of the rest.
+  // Pass 2a: the weighted sum in registry order and the division's starting key.
   const range = max - min;
   const base = cols.base;
   const key = cols.key;
+  for (let i = 0; i < c; i++) {
+    let b = 0;
+    const util = work[i] ?? 0;
+    if (wBin !== 0) b = b + wBin * (100 * util);
+    if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
+    if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - (work[costAt + i] ?? 0))) / range : 100);
+    if (wLoc !== 0) b = b + (depth === null ? 0 : (locByDepth[depth[slots[i] ?? 0] ?? 0] ?? 0));
+    if (wTaints !== 0) b = b + (taintTerms === null ? taintFree : wTaints * (taintTerms[i] ?? 0));
+    base[i] = b;
+    key[i] = b + topologyTerm + (sticky && (heldCol[i] ?? 0) > 0 ? stickyTerm : 0);
+  }
+
+  // Pass 2b: the selection of the best `k` (a heap with the worst on top) plus the best of the
+  // rest. Most candidates lose to the best of the rest on the key alone (`floorKey`); a tie-break
+  // draw is computed only for those kept or where a key ties.
   const tie = cols.tie;
   const tieKeys = snap.tieKeys;
   const seedHash = req.seedHash;
   const kk = Math.min(c, k);
   top.ensure(kk);
   const sel = new CandidateHeap(top.index, key, tie, true);
+  for (let i = 0; i < kk; i++) {
+    tie[i] = tieBreak(seedHash, tieKeys[slots[i] ?? 0] ?? 0);
+    sel.push(i);
+  }
   let rest = -1;
-  for (let i = 0; i < c; i++) {
+  let floorKey = Number.NEGATIVE_INFINITY;
+  for (let i = kk; i < c; i++) {
+    const ki = key[i] ?? 0;
+    if (ki < floorKey) continue;
     const slot = slots[i] ?? 0;
-    let b = 0;
-    const util = work[i] ?? 0;
-    if (wBin !== 0) b = b + wBin * (100 * util);
-    if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
-    if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - (work[costAt + i] ?? 0))) / range : 100);
-    if (wLoc !== 0) {
-      const dd = depth === null ? 0 : (depth[slot] ?? 0);
-      b = b + wLoc * (depth === null ? 0 : (locTerm[dd] ?? (100 * dd) / full));
-    }
-    if (wTaints !== 0) b = b + wTaints * (taintTerms === null ? 100 : (taintTerms[i] ?? 0));
-    base[i] = b;
-    const ki = b + topologyTerm + (stickyWeight !== 0 && (heldCol[i] ?? 0) > 0 ? stickyTerm : 0);
-    key[i] = ki;
-    if (sel.size < kk) {
-      tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
-      sel.push(i);
-      continue;
-    }
-    // Most candidates lose on the key alone; a draw is computed only when a key ties.
     const worst = sel.peek();
     const kw = key[worst] ?? 0;
     if (ki > kw || (ki === kw && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, worst))) {
       if (ki > kw) tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
       const evicted = sel.replaceTop(i);
       if (rest < 0 || above(key, tie, evicted, rest)) rest = evicted;
+      floorKey = key[rest] ?? 0;
       continue;
     }
-    if (rest < 0 || ki > (key[rest] ?? 0) || (ki === key[rest] && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
+    if (rest < 0 || ki > floorKey || (ki === floorKey && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
       tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
       rest = i;
+      floorKey = ki;
     }
   }
 

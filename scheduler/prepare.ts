@@ -103,7 +103,9 @@ function quotaPlan(
       byRank[rank] = Math.min(byRank[rank] ?? 0, replicasAdmitted(limits, demand, needed, heldByRank[rank] ?? 0));
     }
   }
-  return { total, byRank };
+  const admitsOneByRank = new Uint8Array(byRank.length + 1);
+  for (let rank = -1; rank < byRank.length; rank++) admitsOneByRank[rank + 1] = Math.min(total, byRank[rank] ?? Number.POSITIVE_INFINITY) < 1 ? 0 : 1;
+  return { total, byRank, admitsOneByRank };
 }
 
 /** An array of `n` copies of `value` (without a callback per element). */

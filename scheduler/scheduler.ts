@@ -190,8 +190,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const needed = req.needed;
       const heldBySlot = req.heldBySlot;
       const hasHeld = heldBySlot.size > 0;
-      const quotaTotal = req.quota.total;
-      const quotaByRank = req.quota.byRank;
+      const admitsOne = req.quota.admitsOneByRank;
       const stride = R;
       for (let k = 0; k < passing.length; k++) {
         const slot = passing[k] ?? 0;
@@ -202,7 +201,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           continue;
         }
         const rank = tierRanks[slot] ?? 0;
-        if (Math.min(quotaTotal, quotaByRank[rank] ?? Number.POSITIVE_INFINITY) < 1) {
+        if (admitsOne[rank + 1] === 0) {
           d = recordRejection(cols, d, slot, QUOTA_ID);
           continue;
         }
