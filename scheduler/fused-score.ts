@@ -72,6 +72,8 @@ export class TopCandidates {
   held = new Float64Array(16);
   /** The best candidate not selected, or null when every feasible candidate was. */
   floor: Floor | null = null;
+  /** Scratch of {@link selectionBound}: a histogram of keys. */
+  readonly histogram = new Uint32Array(64);
 
   /** Grows the columns to hold `n` candidates. */
   ensure(n: number): void {
@@ -276,6 +278,8 @@ export function fusedEvaluate(
   const range = max - min;
   const base = cols.base;
   const key = cols.key;
+  let keyMin = Number.POSITIVE_INFINITY;
+  let keyMax = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < c; i++) {
     let b = 0;
     const util = work[i] ?? 0;
@@ -285,42 +289,58 @@ export function fusedEvaluate(
     if (wLoc !== 0) b = b + (depth === null ? 0 : (locByDepth[depth[slots[i] ?? 0] ?? 0] ?? 0));
     if (wTaints !== 0) b = b + (taintTerms === null ? taintFree : wTaints * (taintTerms[i] ?? 0));
     base[i] = b;
-    key[i] = b + topologyTerm + (sticky && (heldCol[i] ?? 0) > 0 ? stickyTerm : 0);
+    const ki = b + topologyTerm + (sticky && (heldCol[i] ?? 0) > 0 ? stickyTerm : 0);
+    key[i] = ki;
+    if (ki < keyMin) keyMin = ki;
+    if (ki > keyMax) keyMax = ki;
   }
 
   // Pass 2b: the selection of the best `k` (a heap with the worst on top) plus the best of the
-  // rest. Most candidates lose to the best of the rest on the key alone (`floorKey`); a tie-break
-  // draw is computed only for those kept or where a key ties.
+  // rest. Candidates below the running best of the rest (`floorKey`) are passed over on one
+  // comparison; a tie-break draw is computed only for those kept or where a key ties. The floor
+  // starts at a bound below which fewer than `k + 1` keys lie according to a histogram of the
+  // keys, so that the heap sees a few candidates rather than every new best one in candidate
+  // order; should fewer than `k + 1` candidates clear it after all, the selection runs again
+  // from no bound. Either way the selection is exactly the best `k` and the best of the rest.
   const tie = cols.tie;
   const tieKeys = snap.tieKeys;
   const seedHash = req.seedHash;
   const kk = Math.min(c, k);
   top.ensure(kk);
   const sel = new CandidateHeap(top.index, key, tie, true);
-  for (let i = 0; i < kk; i++) {
-    tie[i] = tieBreak(seedHash, tieKeys[slots[i] ?? 0] ?? 0);
-    sel.push(i);
-  }
-  let rest = -1;
-  let floorKey = Number.NEGATIVE_INFINITY;
-  for (let i = kk; i < c; i++) {
-    const ki = key[i] ?? 0;
-    if (ki < floorKey) continue;
-    const slot = slots[i] ?? 0;
-    const worst = sel.peek();
-    const kw = key[worst] ?? 0;
-    if (ki > kw || (ki === kw && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, worst))) {
-      if (ki > kw) tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
-      const evicted = sel.replaceTop(i);
-      if (rest < 0 || above(key, tie, evicted, rest)) rest = evicted;
-      floorKey = key[rest] ?? 0;
-      continue;
+  let bound = selectionBound(key, c, kk + 1, keyMin, keyMax, top.histogram);
+  let rest: number;
+  for (;;) {
+    sel.size = 0;
+    rest = -1;
+    let floorKey = bound;
+    for (let i = 0; i < c; i++) {
+      const ki = key[i] ?? 0;
+      if (ki < floorKey) continue;
+      const slot = slots[i] ?? 0;
+      if (sel.size < kk) {
+        tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+        sel.push(i);
+        continue;
+      }
+      const worst = sel.peek();
+      const kw = key[worst] ?? 0;
+      if (ki > kw || (ki === kw && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, worst))) {
+        if (ki > kw) tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+        const evicted = sel.replaceTop(i);
+        if (rest < 0 || above(key, tie, evicted, rest)) rest = evicted;
+        floorKey = key[rest] ?? 0;
+        continue;
+      }
+      if (rest < 0 || ki > floorKey || (ki === floorKey && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
+        tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+        rest = i;
+        floorKey = ki;
+      }
     }
-    if (rest < 0 || ki > floorKey || (ki === floorKey && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
-      tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
-      rest = i;
-      floorKey = ki;
-    }
+    // Complete when no bound was set, or when the heap filled and one more cleared the bound.
+    if (bound === Number.NEGATIVE_INFINITY || (sel.size === kk && (rest >= 0 || c === kk))) break;
+    bound = Number.NEGATIVE_INFINITY;
   }
 
   // The selection in candidate order, with what the division reads of each.
@@ -343,6 +363,35 @@ export function fusedEvaluate(
   }
   top.floor = rest < 0 ? null : { key: key[rest] ?? 0, tie: tie[rest] ?? 0, index: rest, indexOf: index };
   return c;
+}
+
+/**
+ * A key bound that at least `want` of the `count` keys (all within `[min, max]`) very probably
+ * clear, from a 64-bin histogram of an evenly strided sample of at most 256 keys: the bin where
+ * the sampled keys from the top number twice the sample's share of `want` (at least four), one
+ * bin lower to absorb rounding at the bin edges. Negative infinity when the keys are too few for a
+ * bound to pay, or all equal. Only a hint: the caller checks that enough keys cleared it.
+ */
+function selectionBound(key: Float64Array, count: number, want: number, min: number, max: number, histogram: Uint32Array): number {
+  if (count <= 4 * want || !(max > min)) return Number.NEGATIVE_INFINITY;
+  const bins = histogram.length;
+  histogram.fill(0);
+  const scale = bins / (max - min);
+  const stride = Math.ceil(count / 256);
+  let sampled = 0;
+  for (let i = 0; i < count; i += stride) {
+    const b = Math.min(bins - 1, Math.floor(((key[i] ?? 0) - min) * scale));
+    histogram[b] = (histogram[b] ?? 0) + 1;
+    sampled++;
+  }
+  const target = Math.max(4, Math.ceil((2 * want * sampled) / count));
+  let seen = 0;
+  let b = bins - 1;
+  for (; b > 0; b--) {
+    seen += histogram[b] ?? 0;
+    if (seen >= target) break;
+  }
+  return min + (b - 1) / scale;
 }
 
 /**

@@ -6,12 +6,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { benchFleet, benchRequests } from '../bench/scheduler.js';
 import type { Cloud } from '../domain/cloud.js';
 import type { DeploymentSpec, PlacementSlice } from '../domain/deployment.js';
 import { demandPerReplica } from '../domain/deployment.js';
 import { isWithin } from '../domain/locality.js';
 import { RESOURCE_NAMES } from '../domain/resources.js';
 import type { Headroom, Limits } from '../domain/tenant.js';
+import { Tiers } from '../domain/tiers.js';
 import type { Decision } from '../scheduler/decision.js';
 import { SCORERS } from '../scheduler/registry.js';
 import { createScheduler } from '../scheduler/scheduler.js';
@@ -22,6 +24,7 @@ import { referenceFilter } from './scheduler-reference.js';
 
 const LOCALITIES = ['cn', 'cn/gd', 'cn/gd/sz', 'cn/gd/sz/nanshan', 'cn/gd/gz', 'cn/gdx', 'cn/gdx/sz', 'cn/bj', 'cn/bj/hd'];
 const TIER_LEVELS = TEST_TIERS.scale.levels;
+const BENCH_TIERS = new Tiers();
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
 function labelsOf(label: string | null): Record<string, string> {
@@ -159,6 +162,11 @@ const caseArb = fleetArb.chain((fleet) => fc.record({ fleet: fc.constant(fleet),
 
 const scheduler = createScheduler({ tiers: TEST_TIERS });
 
+/** `r` with every resource multiplied by `k`. */
+function times(r: Cloud['capacity'], k: number): Cloud['capacity'] {
+  return { cpu: r.cpu * k, memory: r.memory * k, gpu: r.gpu * k, instances: r.instances * k };
+}
+
 /** The comparable part of a decision. */
 function essence(d: Decision) {
   return {
@@ -288,6 +296,65 @@ describe('scheduler properties', () => {
       { numRuns: RUNS },
     );
     expect(placed).toBeGreaterThan(RUNS / 10);
+  });
+
+  it('selects exactly as the full division on fleets many times the selection, where a key bound prunes it', () => {
+    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
+    const hugeFleetArb = fc
+      .integer({ min: 100, max: 200 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => cloudArb(`c${i}`))))
+      .map((fleet) => fleet.map((c): Cloud => ({ ...c, kind: 'simulated', condition: 'Ready', tierExclusive: false, tier: 'L4', taints: [], capacity: times(c.capacity, 16), allocated: times(c.allocated, 16) })));
+    // Requests most of the fleet can host, so that the candidates far outnumber the selection.
+    const broadSpecArb = fc
+      .record({
+        replicas: fc.integer({ min: 1, max: 8 }),
+        cpu: fc.integer({ min: 1, max: 4 }).map((n) => n * 500),
+        memory: fc.integer({ min: 0, max: 4 }).map((n) => n * 1024),
+        minClouds: fc.integer({ min: 1, max: 4 }),
+        zone: fc.boolean(),
+        prefer: fc.constantFrom(undefined, 'cn/gd/sz/nanshan', 'cn/bj'),
+        strategy: fc.constantFrom('binpack', 'spread', 'cost', 'locality'),
+      })
+      .map((r) => {
+        const b = aSpec()
+          .replicas(r.replicas)
+          .resources({ cpu: r.cpu, memory: r.memory })
+          .tier('L1')
+          .minClouds(Math.min(r.minClouds, r.replicas))
+          .topology(r.zone ? 'zone' : 'cloud')
+          .strategy(r.strategy);
+        return (r.prefer === undefined ? b : b.prefer(r.prefer)).build();
+      });
+    let placed = 0;
+    const runs = Math.max(10, Math.floor(RUNS / 3));
+    fc.assert(
+      fc.property(hugeFleetArb, broadSpecArb, fc.oneof(headroomArb, tightTierHeadroomArb), fc.string({ maxLength: 6 }), (fleet, spec, headroom, seed) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const req = { spec, headroom, seed };
+        const fast = scheduler.place(req, snap);
+        if (fast.ok && fast.assignments.length > 0) placed++;
+        expect(essence(fast)).toEqual(essence(generic.place(req, snap)));
+      }),
+      { numRuns: runs },
+    );
+    expect(placed).toBeGreaterThan(runs / 10);
+  });
+
+  it('decides as the per-scorer path on the benchmark fleets of 1,000 and 10,000 clouds', () => {
+    // Realistic fleets: hundreds to thousands of candidates per request, where the selection's
+    // key bound and every shortcut of the fused pass are in play on each decision.
+    const generic = createScheduler({ tiers: BENCH_TIERS, scorers: [...SCORERS] });
+    const fused = createScheduler({ tiers: BENCH_TIERS });
+    for (const [n, count] of [[1_000, 256], [10_000, 24]] as const) {
+      const snap = createSnapshot(benchFleet(n), BENCH_TIERS);
+      let placed = 0;
+      for (const req of benchRequests(count)) {
+        const fast = fused.place(req, snap);
+        if (fast.ok) placed++;
+        expect(fast.assignments).toEqual(generic.place(req, snap).assignments);
+      }
+      expect(placed).toBeGreaterThan(count / 2);
+    }
   });
 
   it('selects among equal keys by the tie-break draw exactly as the full division does', () => {
