@@ -226,6 +226,7 @@ export class SqliteEngine implements Engine {
       auditFirst: db.prepare('SELECT min(seq) FROM audit_events').pluck(),
       auditPurge: db.prepare('DELETE FROM audit_events WHERE seq <= ?'),
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
+      leaseToken: db.prepare('SELECT token FROM leader_lease WHERE name = ?'),
       headGet: db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
       headSet: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
       checkpointAll: db.prepare('SELECT * FROM audit_checkpoints ORDER BY id'),
@@ -318,7 +319,7 @@ export class SqliteEngine implements Engine {
         try {
           const out = await p.op(this.reader, this.ctx);
           if (out.kind === 'write' && out.mutation.fence !== undefined) {
-            const lease = this.db.prepare('SELECT token FROM leader_lease WHERE name = ?').get(out.mutation.fence.name) as { token: number } | undefined;
+            const lease = this.s.leaseToken.get(out.mutation.fence.name) as { token: number } | undefined;
             checkFence(out.mutation.fence, lease === undefined ? null : Number(lease.token));
           }
           if (out.kind === 'read') staged.push({ p, kind: 'read', value: out.value });
