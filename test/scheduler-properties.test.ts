@@ -15,6 +15,7 @@ import { RESOURCE_NAMES } from '../domain/resources.js';
 import type { Headroom, Limits } from '../domain/tenant.js';
 import { Tiers } from '../domain/tiers.js';
 import type { Decision } from '../scheduler/decision.js';
+import type { PlacementRequest } from '../scheduler/framework.js';
 import { SCORERS } from '../scheduler/registry.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createSnapshot } from '../scheduler/snapshot.js';
@@ -184,6 +185,30 @@ function held(current: readonly PlacementSlice[], cloudId: string): number {
   return current.find((s) => s.cloudId === cloudId)?.replicas ?? 0;
 }
 
+/** The per-scorer path: the generic scorer list scores every feasible cloud and divides over them all. */
+const perScorer = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
+
+/** A fleet and a request on it. */
+type Case = PlacementRequest & { readonly fleet: readonly Cloud[] };
+
+/**
+ * Holds the default (fused) engine to the per-scorer path over `cases`, and asserts that at least a
+ * tenth of them place something (so the comparison is not only of failures).
+ */
+function decidesAsPerScorer(cases: fc.Arbitrary<Case>, runs: number): void {
+  let placed = 0;
+  fc.assert(
+    fc.property(cases, ({ fleet, ...req }) => {
+      const snap = createSnapshot(fleet, TEST_TIERS);
+      const fast = scheduler.place(req, snap);
+      if (fast.ok && fast.assignments.length > 0) placed++;
+      expect(essence(fast)).toEqual(essence(perScorer.place(req, snap)));
+    }),
+    { numRuns: runs },
+  );
+  expect(placed).toBeGreaterThan(runs / 10);
+}
+
 describe('scheduler properties', () => {
   it('is safe: tier, exclusivity, residency, condition, kind, capacity and every quota hold; all or nothing; spread honoured', () => {
     let placedSome = 0;
@@ -270,36 +295,21 @@ describe('scheduler properties', () => {
   });
 
   it('runs the fused default scorers bit-for-bit like the per-scorer path', () => {
-    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
     fc.assert(
       fc.property(caseArb, ({ fleet, spec, headroom, current, seed }) => {
         const snap = createSnapshot(fleet, TEST_TIERS);
         const req = { spec, headroom, seed, current };
-        expect(essence(generic.place(req, snap))).toEqual(essence(scheduler.place(req, snap)));
+        expect(essence(perScorer.place(req, snap))).toEqual(essence(scheduler.place(req, snap)));
       }),
       { numRuns: RUNS },
     );
   });
 
   it('divides over its selection of the best candidates exactly as over every feasible cloud, on fleets larger than the selection', () => {
-    // The generic scorer list takes the per-scorer path, which divides over every feasible cloud.
-    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
-    let placed = 0;
-    fc.assert(
-      fc.property(largeCaseArb, ({ fleet, spec, headroom, current, seed }) => {
-        const snap = createSnapshot(fleet, TEST_TIERS);
-        const req = { spec, headroom, seed, current };
-        const fast = scheduler.place(req, snap);
-        if (fast.ok && fast.assignments.length > 0) placed++;
-        expect(essence(fast)).toEqual(essence(generic.place(req, snap)));
-      }),
-      { numRuns: RUNS },
-    );
-    expect(placed).toBeGreaterThan(RUNS / 10);
+    decidesAsPerScorer(largeCaseArb, RUNS);
   });
 
   it('selects exactly as the full division on fleets many times the selection, where a key bound prunes it', () => {
-    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
     const hugeFleetArb = fc
       .integer({ min: 100, max: 200 })
       .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => cloudArb(`c${i}`))))
@@ -325,19 +335,8 @@ describe('scheduler properties', () => {
           .strategy(r.strategy);
         return (r.prefer === undefined ? b : b.prefer(r.prefer)).build();
       });
-    let placed = 0;
-    const runs = Math.max(10, Math.floor(RUNS / 3));
-    fc.assert(
-      fc.property(hugeFleetArb, broadSpecArb, fc.oneof(headroomArb, tightTierHeadroomArb), fc.string({ maxLength: 6 }), (fleet, spec, headroom, seed) => {
-        const snap = createSnapshot(fleet, TEST_TIERS);
-        const req = { spec, headroom, seed };
-        const fast = scheduler.place(req, snap);
-        if (fast.ok && fast.assignments.length > 0) placed++;
-        expect(essence(fast)).toEqual(essence(generic.place(req, snap)));
-      }),
-      { numRuns: runs },
-    );
-    expect(placed).toBeGreaterThan(runs / 10);
+    const cases = fc.record({ fleet: hugeFleetArb, spec: broadSpecArb, headroom: fc.oneof(headroomArb, tightTierHeadroomArb), seed: fc.string({ maxLength: 6 }) });
+    decidesAsPerScorer(cases, Math.max(10, Math.floor(RUNS / 3)));
   });
 
   it('decides as the per-scorer path on the benchmark fleets of 1,000 and 10,000 clouds', () => {
@@ -360,22 +359,10 @@ describe('scheduler properties', () => {
   it('selects among equal keys by the tie-break draw exactly as the full division does', () => {
     // Clouds alike in all but their ids score the same: the selection and the best of the rest
     // are decided by the seeded draws alone, and must be the ones the full division would take.
-    const generic = createScheduler({ tiers: TEST_TIERS, scorers: [...SCORERS] });
     const twinsArb = fc.tuple(cloudArb('template'), fc.integer({ min: 20, max: 60 })).map(([c, n]) =>
       Array.from({ length: n }, (_, i): Cloud => ({ ...c, id: `t${i}`, kind: 'simulated', condition: 'Ready', tierExclusive: false, tier: 'L4', taints: [] })),
     );
-    let placed = 0;
-    fc.assert(
-      fc.property(twinsArb, specArb, fc.string({ maxLength: 6 }), (fleet, spec, seed) => {
-        const snap = createSnapshot(fleet, TEST_TIERS);
-        const req = { spec, headroom: [], seed };
-        const fast = scheduler.place(req, snap);
-        if (fast.ok && fast.assignments.length > 0) placed++;
-        expect(essence(fast)).toEqual(essence(generic.place(req, snap)));
-      }),
-      { numRuns: RUNS },
-    );
-    expect(placed).toBeGreaterThan(RUNS / 10);
+    decidesAsPerScorer(fc.record({ fleet: twinsArb, spec: specArb, headroom: fc.constant([]), seed: fc.string({ maxLength: 6 }) }), RUNS);
   });
 
   it('decides the same on an incrementally updated snapshot as on a fresh one', () => {
