@@ -1,10 +1,9 @@
 /**
- * The SQLite engine: better-sqlite3 in WAL mode, and an acknowledged write has been fsynced.
- * Throughput comes from group commit: every mutation queued during one turn of the event loop is
- * planned against the in-memory {@link Image} (each request seeing the ones before it) and all of
- * them are written in one `BEGIN IMMEDIATE` transaction; the batch is acknowledged when the WAL
- * sync that follows its `COMMIT` completes, on the thread pool, while the event loop goes on with
- * the next batch ({@link WalSync}). The one-transaction-per-request mode uses `synchronous=FULL`. If the batch fails to write, the image is rebuilt from the file and each request is
+ * The SQLite engine: better-sqlite3 in WAL mode with `synchronous=FULL`, so an acknowledged write
+ * has been fsynced. Throughput comes from group commit: every mutation queued during one turn of
+ * the event loop is planned against the in-memory {@link Image} (each request seeing the ones
+ * before it) and all of them are written in one `BEGIN IMMEDIATE` transaction — one fsync for the
+ * batch. If the batch fails to write, the image is rebuilt from the file and each request is
  * retried in a transaction of its own, so one bad request cannot sink its neighbours.
  *
  * Another process writing the same file is noticed through `PRAGMA data_version` at the start of
@@ -51,7 +50,6 @@ import type { AuditEvent, Page, PlacementRecord } from '../store.js';
 import { BulkInsert } from './bulk-insert.js';
 import { Image } from './image.js';
 import { checkFence } from '../fence.js';
-import { WalSync } from './wal-sync.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
 interface Pending {
@@ -118,11 +116,9 @@ export function openSqliteEngine(path: string, options: ResolvedOptions): Sqlite
     db.pragma('schema_version', { simple: true });
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal' && path !== ':memory:') throw new Error(`could not switch ${path} to WAL (journal_mode is ${String(mode)})`);
-    // FULL while the file is opened and migrated; the engine relaxes it to NORMAL under group
-    // commit, where it syncs the WAL itself before acknowledging a batch.
     db.pragma('synchronous = FULL');
     // A larger page cache and fewer, larger WAL checkpoints: durability is unchanged (every commit
-    // is still synced before it is acknowledged), the checkpoint's own fsyncs are just amortised.
+    // still fsyncs the WAL), the checkpoint's own fsyncs are just amortised over more commits.
     db.pragma('cache_size = -65536');
     db.pragma('wal_autocheckpoint = 4096');
     db.pragma('foreign_keys = ON');
@@ -179,8 +175,6 @@ export class SqliteEngine implements Engine {
   private readonly reader: StateReader;
   private readonly s;
   private readonly bulk;
-  /** Group commit's WAL sync off the event loop; null where each `COMMIT` syncs itself. */
-  private readonly walSync: WalSync | null;
 
   constructor(
     private readonly db: Database.Database,
@@ -189,13 +183,6 @@ export class SqliteEngine implements Engine {
     private readonly options: ResolvedOptions,
   ) {
     this.ctx = { now: isoClock(options.clock), newId: options.newId, checkpointKey };
-    // Group commit: `COMMIT` writes the WAL and a thread-pool fdatasync makes it durable before
-    // the batch is acknowledged (wal-sync.ts). The one-transaction-per-request mode, the store
-    // benchmark's baseline, keeps SQLite's own fsync in every `COMMIT`.
-    if (options.mode === 'group' && path !== ':memory:') {
-      this.walSync = new WalSync(path);
-      db.pragma('synchronous = NORMAL');
-    } else this.walSync = null;
     this.s = {
       cloudAll: db.prepare('SELECT * FROM clouds ORDER BY id'),
       cloudOne: db.prepare('SELECT * FROM clouds WHERE id = ?'),
@@ -266,8 +253,6 @@ export class SqliteEngine implements Engine {
 
   execute<T>(op: Op<T>): Promise<T> {
     if (this.closed) return Promise.reject(new TianshuError('UNAVAILABLE', `the store on ${this.path} is closed`));
-    const syncFailure = this.walSync?.failed ?? null;
-    if (syncFailure !== null) return Promise.reject(this.unavailable(syncFailure));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op: op, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled && !this.flushing) {
@@ -285,10 +270,6 @@ export class SqliteEngine implements Engine {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.mode === 'single' ? 1 : this.options.maxBatch);
         await this.runBatch(batch);
-        // One batch in flight at a time: while its WAL sync runs, the event loop serves the
-        // requests that will make up the next batch instead of committing a smaller one now
-        // (every batch costs a sync and its fixed writes; pipelining them measured slower).
-        if (this.walSync !== null) await this.walSync.idle();
       }
     } finally {
       this.flushing = false;
@@ -352,36 +333,17 @@ export class SqliteEngine implements Engine {
       return;
     }
     this.image.pendingPlacements.clear();
-    // Settled once the commit is on disk: at once under synchronous=FULL, or when the WAL sync
-    // that follows the commit completes (group commit; see wal-sync.ts).
-    const settle = (syncError: Error | null): void => {
-      for (const st of staged) {
-        if (syncError !== null) st.p.reject(this.unavailable(syncError));
-        else if (st.kind === 'read') st.p.resolve(st.value);
-        else if (st.kind === 'error') st.p.reject(st.error);
-        else {
-          try {
-            st.p.resolve(st.result(st.event));
-          } catch (e) {
-            st.p.reject(e);
-          }
+    for (const st of staged) {
+      if (st.kind === 'read') st.p.resolve(st.value);
+      else if (st.kind === 'error') st.p.reject(st.error);
+      else {
+        try {
+          st.p.resolve(st.result(st.event));
+        } catch (e) {
+          st.p.reject(e);
         }
       }
-    };
-    if (this.walSync === null) settle(null);
-    else this.walSync.afterCommit(settle);
-  }
-
-  /** Resolves once everything committed so far is on disk (at once when each commit syncs itself). */
-  private durable(): Promise<void> {
-    const sync = this.walSync;
-    if (sync === null) return Promise.resolve();
-    return new Promise((resolve, reject) => sync.afterCommit((e) => (e === null ? resolve() : reject(this.unavailable(e)))));
-  }
-
-  /** The error of a store whose WAL could not be synced. */
-  private unavailable(cause: Error): TianshuError {
-    return new TianshuError('UNAVAILABLE', `the store on ${this.path} cannot make writes durable: ${cause.message}`);
+    }
   }
 
   /** Writes the batch; rows touched several times in the batch are written once, in their final state. */
@@ -495,10 +457,6 @@ export class SqliteEngine implements Engine {
   }
 
   private guard<T>(fn: () => T): Promise<T> {
-    // After a failed WAL sync the file may lack acknowledged commits: reads fail too (and with
-    // them /readyz), so that the process is restarted and SQLite recovers what is on disk.
-    const syncFailure = this.walSync?.failed ?? null;
-    if (syncFailure !== null) return Promise.reject(this.unavailable(syncFailure));
     try {
       return Promise.resolve(fn());
     } catch (err) {
@@ -600,28 +558,20 @@ export class SqliteEngine implements Engine {
 
   // --- audit helpers -----------------------------------------------------------------------
 
-  async committedHead(): Promise<ChainHead> {
-    const head = await this.guard(() => this.head());
-    // Committed and on disk: a checkpoint must not sign a head a crash could still take back.
-    await this.durable();
-    return head;
+  committedHead(): Promise<ChainHead> {
+    return this.guard(() => this.head());
   }
 
   async storeCheckpoint(cp: StoredCheckpoint): Promise<void> {
     // Never inside a batch's open transaction: wait until the committer is idle.
     await this.whenIdle();
     await this.guard(() => this.s.checkpointInsert.run(cp.seq, cp.hash, cp.time, cp.signature, cp.kind));
-    await this.durable();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.whenIdle();
     this.closed = true;
-    if (this.walSync !== null) {
-      await this.walSync.idle();
-      this.walSync.close();
-    }
     this.db.close();
   }
 }
