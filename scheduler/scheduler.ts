@@ -120,6 +120,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // The default registry runs fused, with the division over the best few (see fused-score.ts).
   const fused = fastDynamic && scorers === SCORERS;
   const scorerNames = scorers.map((sc) => sc.name);
+  // The scorers the division adds itself (left out of an evaluation's `base`).
+  const divisionTermIndexes = scorerNames.flatMap((name, k) => (addedByDivision(name) ? [k] : []));
   const vectorOf = (w: Weights): readonly number[] => scorers.map((sc) => w[sc.name]);
   const weightVectors: Record<keyof StrategyWeights, readonly number[]> = {
     binpack: vectorOf(weights.binpack),
@@ -256,7 +258,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const term = cols.terms[s];
       if (scorer === undefined || term === undefined) continue;
       const weight = w[scorer.name];
-      const divisionTerm = scorer.name === 'topology' || scorer.name === 'sticky';
+      const divisionTerm = addedByDivision(scorer.name);
       // The hot path skips what does not reach `base`; the lazy ranking computes every term.
       if (cols === scratch && (weight === 0 || divisionTerm)) continue;
       scorer.score(req, candidates, snap, term);
@@ -472,16 +474,29 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const n = ev.feasible;
     if (!(limit < n)) return rankOrder(req, ev);
     const wv = weightVectors[req.spec.strategy];
-    const { tie, slots } = ev.cols;
+    const { tie, slots, base, terms } = ev.cols;
     const keptSlots = new Set<number>();
     for (const id of keep ?? []) {
       const slot = snap.slotOf(id);
       if (slot !== undefined) keptSlots.add(slot);
     }
+    // A cheap upper bound on a candidate's ranked total, so that most candidates are passed over
+    // without rounding seven terms: `base` already holds the weighted non-division terms, the
+    // division terms (topology, stickiness) are added here, and the ranked total — a sum of
+    // rounded terms, rounded — exceeds that sum by at most half a hundredth per weight plus one.
+    const divisionTerms = divisionTermIndexes;
+    let slack = 0.005;
+    for (const w of wv) slack += 0.005 * Math.abs(w);
     const best: RankEntry[] = [];
     const kept: RankEntry[] = [];
     const probe = { i: 0, total: 0, tie: 0 };
     for (let i = 0; i < n; i++) {
+      if (best.length === limit) {
+        let sum = base[i] ?? 0;
+        for (const k of divisionTerms) sum += (wv[k] ?? 0) * (terms[k]?.[i] ?? 0);
+        const last = best[limit - 1];
+        if (last !== undefined && sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total && !keptSlots.has(slots[i] ?? -1)) continue;
+      }
       probe.i = i;
       probe.total = rankedTotal(ev, wv, i);
       probe.tie = tie[i] ?? 0;
@@ -847,6 +862,11 @@ function byTotalThenTie(a: RankEntry, b: RankEntry): number {
 /** True when `a` ranks before `b`: higher total, then higher draw, then earlier candidate. */
 function ranksBefore(a: RankEntry, b: RankEntry): boolean {
   return a.total !== b.total ? a.total > b.total : a.tie !== b.tie ? a.tie > b.tie : a.i < b.i;
+}
+
+/** True for the scorers whose terms the replica division adds itself as replicas land (not part of `base`). */
+function addedByDivision(name: string): boolean {
+  return name === 'topology' || name === 'sticky';
 }
 
 function round2(x: number): number {

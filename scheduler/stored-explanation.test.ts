@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { benchFleet, benchRequests } from '../bench/scheduler.js';
+import { Tiers } from '../domain/tiers.js';
 import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
 import { decodeStoredDecision, encodeStoredDecision, STORED_EXPLANATION_BOUNDS } from './decision.js';
 import type { Decision, RankedCloud, Rejection } from './decision.js';
@@ -52,6 +54,21 @@ describe('the stored explanation', () => {
     expect(expected.length).toBeGreaterThan(STORED_EXPLANATION_BOUNDS.ranked);
     expect(stored.ranked.map((r) => r.cloudId)).toEqual(expected);
     expect(stored.omitted?.ranked).toBe(60 - expected.length);
+  });
+
+  it('ranks the best runners-up of a large fleet exactly as the full ranking does', () => {
+    // Hundreds of feasible clouds with close totals: most are passed over on a bound before their
+    // terms are rounded, and none that the full ranking shows may be.
+    const tiers = new Tiers();
+    const snap = createSnapshot(benchFleet(1_000), tiers);
+    const engine = createScheduler({ tiers });
+    for (const req of benchRequests(32)) {
+      const d = engine.place(req, snap);
+      if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
+      const chosen = new Set(d.assignments.map((a) => a.cloudId));
+      const expected = d.ranked.filter((r, n) => n < STORED_EXPLANATION_BOUNDS.ranked || chosen.has(r.cloudId));
+      expect(d.toJSON().ranked).toEqual(expected);
+    }
   });
 
   it('stores a small fleet whole, with nothing omitted', () => {
