@@ -77,6 +77,8 @@ interface Columns {
   domain: Int32Array;
   held: Float64Array;
   terms: Float64Array[];
+  /** Σ weight × term over every scorer, division terms included: the unrounded ranked total (explanation evaluations only). */
+  total: Float64Array;
   work: Float64Array;
   dynSlots: Int32Array;
   dynReason: Uint8Array;
@@ -264,6 +266,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       scorer.score(req, candidates, snap, term);
       if (weight === 0 || divisionTerm) continue;
       for (let i = 0; i < c; i++) base[i] = (base[i] ?? 0) + weight * (term[i] ?? 0);
+    }
+    if (cols !== scratch) {
+      // The explanation ranks by every term, the division's included.
+      const total = cols.total;
+      const wv = weightVectors[req.spec.strategy];
+      total.set(base.subarray(0, c));
+      for (const k of divisionTermIndexes) {
+        const weight = wv[k] ?? 0;
+        const term = cols.terms[k];
+        if (weight === 0 || term === undefined) continue;
+        for (let i = 0; i < c; i++) total[i] = (total[i] ?? 0) + weight * (term[i] ?? 0);
+      }
     }
     return { statics, feasible: c, dynRejected: d, counts, cols };
   }
@@ -474,17 +488,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const n = ev.feasible;
     if (!(limit < n)) return rankOrder(req, ev);
     const wv = weightVectors[req.spec.strategy];
-    const { tie, slots, base, terms } = ev.cols;
+    const { tie, slots, total } = ev.cols;
     const keptSlots = new Set<number>();
     for (const id of keep ?? []) {
       const slot = snap.slotOf(id);
       if (slot !== undefined) keptSlots.add(slot);
     }
     // A cheap upper bound on a candidate's ranked total, so that most candidates are passed over
-    // without rounding seven terms: `base` already holds the weighted non-division terms, the
-    // division terms (topology, stickiness) are added here, and the ranked total — a sum of
-    // rounded terms, rounded — exceeds that sum by at most half a hundredth per weight plus one.
-    const divisionTerms = divisionTermIndexes;
+    // without rounding seven terms: the ranked total — a sum of rounded terms, rounded — exceeds
+    // the unrounded one (`total`) by at most half a hundredth per weight plus one.
     let slack = 0.005;
     for (const w of wv) slack += 0.005 * Math.abs(w);
     const best: RankEntry[] = [];
@@ -492,8 +504,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const probe = { i: 0, total: 0, tie: 0 };
     for (let i = 0; i < n; i++) {
       if (best.length === limit) {
-        let sum = base[i] ?? 0;
-        for (const k of divisionTerms) sum += (wv[k] ?? 0) * (terms[k]?.[i] ?? 0);
+        const sum = total[i] ?? 0;
         const last = best[limit - 1];
         if (last !== undefined && sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total && !keptSlots.has(slots[i] ?? -1)) continue;
       }
@@ -510,8 +521,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (loses) continue;
       // Insert after every entry ranked before it (later candidates lose exact ties, as in a stable sort).
       let at = best.length;
-      while (at > 0 && !ranksBefore(best[at - 1] as RankEntry, e)) at--;
-      best.splice(at, 0, e);
+      best.push(e);
+      while (at > 0 && !ranksBefore(best[at - 1] as RankEntry, e)) {
+        best[at] = best[at - 1] as RankEntry;
+        at--;
+      }
+      best[at] = e;
       if (best.length > limit) best.pop();
     }
     const shown = new Set(best.map((e) => e.i));
@@ -794,6 +809,7 @@ function newColumns(n: number, scorerCount: number): Columns {
     domain: new Int32Array(size),
     held: new Float64Array(size),
     terms: Array.from({ length: scorerCount }, () => new Float64Array(size)),
+    total: new Float64Array(size),
     work: new Float64Array(2 * size),
     dynSlots: new Int32Array(size),
     dynReason: new Uint8Array(size),
