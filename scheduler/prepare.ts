@@ -104,8 +104,13 @@ function quotaPlan(
     }
   }
   const admitsOneByRank = new Uint8Array(byRank.length + 1);
-  for (let rank = -1; rank < byRank.length; rank++) admitsOneByRank[rank + 1] = Math.min(total, byRank[rank] ?? Number.POSITIVE_INFINITY) < 1 ? 0 : 1;
+  for (let rank = -1; rank < byRank.length; rank++) admitsOneByRank[rank + 1] = replicasOnRank(total, byRank, rank) < 1 ? 0 : 1;
   return { total, byRank, admitsOneByRank };
+}
+
+/** Replicas a quota plan's `total` and per-rank limits `byRank` admit on a cloud of tier rank `rank` (-1: unknown tier). */
+export function replicasOnRank(total: number, byRank: readonly number[], rank: number): number {
+  return Math.min(total, byRank[rank] ?? Number.POSITIVE_INFINITY);
 }
 
 /** An array of `n` copies of `value` (without a callback per element). */

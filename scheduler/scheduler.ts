@@ -503,17 +503,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const kept: RankEntry[] = [];
     const probe = { i: 0, total: 0, tie: 0 };
     for (let i = 0; i < n; i++) {
-      if (best.length === limit) {
+      const last = best.length === limit ? best[limit - 1] : undefined;
+      const isKept = keptSlots.has(slots[i] ?? -1);
+      if (last !== undefined && !isKept) {
         const sum = total[i] ?? 0;
-        const last = best[limit - 1];
-        if (last !== undefined && sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total && !keptSlots.has(slots[i] ?? -1)) continue;
+        if (sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total) continue;
       }
       probe.i = i;
       probe.total = rankedTotal(ev, wv, i);
       probe.tie = tie[i] ?? 0;
-      const isKept = keptSlots.has(slots[i] ?? -1);
-      const last = best[best.length - 1];
-      const loses = best.length === limit && last !== undefined && ranksBefore(last, probe);
+      const loses = last !== undefined && ranksBefore(last, probe);
       if (loses && !isKept) continue;
       // An entry object only for the few that are kept or enter the best.
       const e: RankEntry = { i, total: probe.total, tie: probe.tie };

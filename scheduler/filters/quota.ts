@@ -6,12 +6,12 @@
 import { formatAmount, RESOURCE_NAMES } from '../../domain/resources.js';
 import type { Limits } from '../../domain/tenant.js';
 import type { PreparedRequest } from '../framework.js';
-import { replicasAdmitted } from '../prepare.js';
+import { replicasAdmitted, replicasOnRank } from '../prepare.js';
 import { defineFilter } from './define.js';
 
 /** Replicas the quota admits on a cloud of tier rank `rank`. */
 export function quotaReplicas(req: PreparedRequest, rank: number): number {
-  return Math.min(req.quota.total, req.quota.byRank[rank] ?? Number.POSITIVE_INFINITY);
+  return replicasOnRank(req.quota.total, req.quota.byRank, rank);
 }
 
 /** Describes the tightest quota limit for a cloud of `tier` (rank `rank`): which tenant, which resource, how much is left. */
@@ -44,6 +44,7 @@ export const quotaFilter = defineFilter({
   name: 'quota',
   stage: 'dynamic',
   reasons: ['QUOTA_EXCEEDED'],
-  reason: (req, { tierRank }) => (quotaReplicas(req, tierRank) < 1 ? 'QUOTA_EXCEEDED' : null),
+  // The verdict the quota plan computed once per tier rank (the hot paths read the same table).
+  reason: (req, { tierRank }) => (req.quota.admitsOneByRank[tierRank + 1] === 0 ? 'QUOTA_EXCEEDED' : null),
   detail: (req, { cloud, tierRank }) => describeQuota(req, cloud.tier, tierRank),
 });
