@@ -49,6 +49,15 @@ export interface FusedColumns {
   counts: Uint32Array;
 }
 
+/** What {@link fusedKeys} reports besides the feasible count; one per scheduler, overwritten per evaluation. */
+export interface FusedKeysOut {
+  /** The number of dynamic rejections. */
+  dynamic: number;
+  /** The smallest and the largest key. */
+  keyMin: number;
+  keyMax: number;
+}
+
 /** The reason id of a capacity shortfall per resource index, and of quota (see `reasons.ts`). */
 export interface FusedReasonIds {
   readonly capacity: readonly number[];
@@ -91,13 +100,11 @@ export class TopCandidates {
 
 /**
  * Evaluates `passing` (the statically passing slots) into `cols` and selects the best `k`
- * feasible candidates into `top`. Pass 1: capacity with held replicas credited back, then quota,
- * then utilisation and raw cost. Pass 2: the weighted `base` in registry order, the division's
- * starting key and the selection (tie-break draws computed only where a comparison needs one).
- * Adds the dynamic rejections to `cols.counts` (which must already hold the static counts),
- * returns the number of feasible candidates and writes the number of dynamic rejections into
- * `out[0]`. `depthMemo` caches the locality depths per preference string for the snapshot
- * lineage (see {@link sharedDepths}).
+ * feasible candidates into `top`: {@link fusedKeys}, then the selection (pass 2b, a tie-break draw
+ * computed only where a comparison needs one). Adds the dynamic rejections to `cols.counts` (which
+ * must already hold the static counts), returns the number of feasible candidates and reports the
+ * number of dynamic rejections in `out`. `depthMemo` caches the locality depths per
+ * preference string for the snapshot lineage (see {@link sharedDepths}).
  */
 export function fusedEvaluate(
   req: PreparedRequest,
@@ -107,9 +114,35 @@ export function fusedEvaluate(
   cols: FusedColumns,
   ids: FusedReasonIds,
   depthMemo: Map<string, Uint8Array>,
-  out: Int32Array,
+  out: FusedKeysOut,
   top: TopCandidates,
   k: number,
+): number {
+  top.size = 0;
+  top.floor = null;
+  const c = fusedKeys(req, snap, passing, w, cols, ids, depthMemo, out);
+  if (c === 0) return 0;
+  selectTop(req, snap, cols, c, out.keyMin, out.keyMax, top, k);
+  return c;
+}
+
+/**
+ * Passes 1 and 2a of {@link fusedEvaluate}: capacity with held replicas credited back, then quota,
+ * then utilisation and raw cost (pass 1); the weighted `base` in registry order and the division's
+ * starting `key` of every feasible candidate (pass 2a). The raw cost of candidate `i` is left in
+ * `cols.work[passing.length + i]`. Returns the number of feasible candidates and reports the
+ * number of dynamic rejections and the range of the keys in `out`. The stored explanation reads the keys to find the few
+ * candidates that can rank among the best.
+ */
+export function fusedKeys(
+  req: PreparedRequest,
+  snap: Snapshot,
+  passing: Int32Array,
+  w: Weights,
+  cols: FusedColumns,
+  ids: FusedReasonIds,
+  depthMemo: Map<string, Uint8Array>,
+  out: FusedKeysOut,
 ): number {
   const free = snap.free;
   const capacity = snap.capacity;
@@ -241,9 +274,7 @@ export function fusedEvaluate(
       c++;
     }
   }
-  out[0] = d;
-  top.size = 0;
-  top.floor = null;
+  out.dynamic = d;
   if (c === 0) return 0;
   // Untolerated PreferNoSchedule taints are rare: only then run the scorer itself.
   let taintTerms: Float64Array | null = null;
@@ -295,6 +326,24 @@ export function fusedEvaluate(
     if (ki > keyMax) keyMax = ki;
   }
 
+  out.keyMin = keyMin;
+  out.keyMax = keyMax;
+  return c;
+}
+
+/**
+ * Pass 2b of {@link fusedEvaluate}: the best `k` of the `c` candidates {@link fusedKeys} left in
+ * `cols`, in ascending candidate order, with what the division reads of each, and the best of the
+ * rest as the division's floor.
+ */
+function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColumns, c: number, keyMin: number, keyMax: number, top: TopCandidates, k: number): void {
+  const free = snap.free;
+  const need = req.need;
+  const needed = req.needed;
+  const stride = R;
+  const { slots, key, base } = cols;
+  const heldCol = cols.held;
+  const rankCol = cols.rank;
   // Pass 2b: the selection of the best `k` (a heap with the worst on top) plus the best of the
   // rest. Candidates below the running best of the rest (`floorKey`) are passed over on one
   // comparison; a tie-break draw is computed only for those kept or where a key ties. The floor
@@ -362,7 +411,6 @@ export function fusedEvaluate(
     top.domain[j] = zone ? (zoneIds[slot] ?? 0) : j;
   }
   top.floor = rest < 0 ? null : { key: key[rest] ?? 0, tie: tie[rest] ?? 0, index: rest, indexOf: index };
-  return c;
 }
 
 /**

@@ -18,8 +18,8 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, St
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
-import { completeCandidates, fusedEvaluate, recordRejection, TopCandidates } from './fused-score.js';
-import type { FusedReasonIds } from './fused-score.js';
+import { completeCandidates, fusedEvaluate, fusedKeys, recordRejection, TopCandidates } from './fused-score.js';
+import type { FusedKeysOut, FusedReasonIds } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
@@ -85,6 +85,14 @@ interface Columns {
   counts: Uint32Array;
 }
 
+/** What an evaluation's rejections are read from: the static verdicts and the dynamic rejections. */
+interface RejectionSource {
+  readonly statics: StaticVerdicts;
+  readonly dynRejected: number;
+  readonly counts: Uint32Array;
+  readonly cols: Pick<Columns, 'dynSlots' | 'dynReason'>;
+}
+
 /** What the filtering and scoring stages produced. */
 interface Evaluation {
   readonly statics: StaticVerdicts;
@@ -115,7 +123,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const memoPrefix = `static#${++schedulerIds}`;
   const depthPrefix = `${memoPrefix}:locality`;
   const fusedIds: FusedReasonIds = { capacity: CAPACITY_REASON_ID, quota: QUOTA_ID };
-  const dynOut = new Int32Array(1);
+  const fusedOut: FusedKeysOut = { dynamic: 0, keyMin: 0, keyMax: 0 };
   const scratch = newColumns(0, scorers.length);
   const splitScratch = new SplitScratch();
   const top = new TopCandidates();
@@ -175,10 +183,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return computed;
   }
 
-  /** Steps 2–4: filter and score into `cols`. */
-  function evaluate(req: PreparedRequest, snap: Snapshot, cols: Columns): Evaluation {
+  /**
+   * Steps 2–4: filter and score into `cols`, over every statically passing cloud or over `only`
+   * (statically passing slots, ascending: the candidates keep their relative order).
+   */
+  function evaluate(req: PreparedRequest, snap: Snapshot, cols: Columns, only?: Int32Array): Evaluation {
     const statics = staticVerdicts(req, snap);
-    const passing = statics.passing;
+    const passing = only ?? statics.passing;
     ensureCapacity(cols, passing.length, scorers.length);
     const counts = cols.counts;
     counts.set(statics.counts);
@@ -321,7 +332,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const spec = req.spec;
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const k = selectionSize(req.replicas, spec.spread.minClouds);
-    const feasible = fusedEvaluate(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, dynOut, top, k);
+    const feasible = fusedEvaluate(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut, top, k);
     if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
     if (first.incomplete !== true) return { feasible, counts: scratch.counts, split: first, slots: scratch.slots, index: top.index };
@@ -407,26 +418,116 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // The explanation is built from one fresh evaluation into columns reused across calls: each
   // call materialises plain objects before returning, so nothing keeps pointing into them.
   const explainCols = newColumns(0, scorers.length);
+  const keyCols = newColumns(0, scorers.length);
+  const keysOut: FusedKeysOut = { dynamic: 0, keyMin: 0, keyMax: 0 };
   const explainer: Explainer = {
     ranked: (req, snap) => rankFrom(req, snap, evaluate(req, snap, explainCols)).items,
     rejected: (req, snap) => rejectionsFrom(req, snap, evaluate(req, snap, explainCols)).items,
     bounded(req, snap, bounds, keep) {
-      const ev = evaluate(req, snap, explainCols);
-      return { ranked: rankFrom(req, snap, ev, bounds.ranked, keep), rejected: rejectionsFrom(req, snap, ev, bounds.rejectedPerReason) };
+      const { ev, feasible, rejections } = boundedEvaluation(req, snap, bounds.ranked, keep);
+      return { ranked: rankFrom(req, snap, ev, bounds.ranked, keep, feasible), rejected: rejectionsFrom(req, snap, rejections, bounds.rejectedPerReason) };
     },
     stored(req, snap, keep) {
-      const ev = evaluate(req, snap, explainCols);
       const b = STORED_EXPLANATION_BOUNDS;
-      return { ranked: rankRowsFrom(req, snap, ev, b.ranked, keep), rejected: rejectionsFrom(req, snap, ev, b.rejectedPerReason) };
+      const { ev, feasible, rejections } = boundedEvaluation(req, snap, b.ranked, keep);
+      return { ranked: rankRowsFrom(req, snap, ev, b.ranked, keep, feasible), rejected: rejectionsFrom(req, snap, rejections, b.rejectedPerReason) };
     },
   };
+
+  /**
+   * What a bounded explanation (the best `limit` plus `keep`) is read from. Under the default
+   * registry the fused pass gives every feasible candidate's key and the dynamic rejections
+   * cheaply, and the per-scorer evaluation — which the breakdown needs — runs only over the
+   * {@link shortlist} of candidates that can rank among the best; otherwise every candidate is
+   * evaluated per scorer. `feasible` counts every feasible candidate either way.
+   */
+  function boundedEvaluation(req: PreparedRequest, snap: Snapshot, limit: number, keep: ReadonlySet<string>): { ev: Evaluation; feasible: number; rejections: RejectionSource } {
+    const statics = staticVerdicts(req, snap);
+    const passing = statics.passing;
+    // A shortlist is used only when it is at most half the candidates, and holds at least `limit`.
+    if (!fused || !(2 * limit < passing.length)) {
+      const ev = evaluate(req, snap, explainCols);
+      return { ev, feasible: ev.feasible, rejections: ev };
+    }
+    ensureCapacity(keyCols, passing.length, scorers.length);
+    keyCols.counts.set(statics.counts);
+    const depthMemo = snap.memo(depthPrefix, newDepthTable);
+    const feasible = fusedKeys(req, snap, passing, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
+    const rejections: RejectionSource = { statics, dynRejected: keysOut.dynamic, counts: keyCols.counts, cols: keyCols };
+    const only = shortlist(req, snap, feasible, passing.length, limit, keep);
+    return { ev: evaluate(req, snap, explainCols, only ?? undefined), feasible, rejections };
+  }
+
+  /**
+   * The candidates of the last {@link fusedKeys} (into `keyCols`, `count` of them) that can rank
+   * among the best `limit` by ranked total, as ascending slots; null when that is most of them.
+   * A candidate's ranked total — rounded terms, summed, rounded — is within `slack` (half a
+   * hundredth per weight, plus one) of its unrounded total, which is its key (the same sum).
+   * So at least `limit` candidates rank at or above the `limit`-th best key less the slack, and a
+   * candidate whose key plus the slack is below that cannot be among them. Also kept: the clouds
+   * in `keep`, and the cheapest and the dearest candidate, so that the cost scorer, which
+   * normalises over the candidates it is given, normalises the shortlist exactly as it would
+   * every candidate. The other scorers score each cloud on its own.
+   */
+  function shortlist(req: PreparedRequest, snap: Snapshot, count: number, costAt: number, limit: number, keep: ReadonlySet<string>): Int32Array | null {
+    if (!(limit < count)) return null;
+    const { key, slots, work } = keyCols;
+    // The best `limit` keys, descending, in a small window most candidates leave on one comparison.
+    const window = new Float64Array(limit).fill(Number.NEGATIVE_INFINITY);
+    let last = Number.NEGATIVE_INFINITY;
+    let cheapest = 0;
+    let dearest = 0;
+    let minCost = Number.POSITIVE_INFINITY;
+    let maxCost = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < count; i++) {
+      const x = work[costAt + i] ?? 0;
+      if (x < minCost) {
+        minCost = x;
+        cheapest = i;
+      }
+      if (x > maxCost) {
+        maxCost = x;
+        dearest = i;
+      }
+      const k = key[i] ?? 0;
+      if (!(k > last)) continue;
+      let at = limit - 1;
+      while (at > 0 && (window[at - 1] ?? 0) < k) {
+        window[at] = window[at - 1] ?? 0;
+        at--;
+      }
+      window[at] = k;
+      last = window[limit - 1] ?? 0;
+    }
+    let slack = 0.005;
+    for (const w of weightVectors[req.spec.strategy]) slack += 0.005 * Math.abs(w);
+    // A candidate is kept when key + slack + 1e-9 × (1 + |key|) reaches last − slack − 1e-9 × (1 + |last|);
+    // `low` is below every key that does (a little lower than exact, which only keeps a few more).
+    const low = last - 2 * slack - 1e-9 * (3 + 2 * Math.abs(last) + 2 * slack);
+    // The kept clouds' slots ascending, met in step with the candidates (also ascending).
+    const kept: number[] = [];
+    for (const id of keep) {
+      const slot = snap.slotOf(id);
+      if (slot !== undefined) kept.push(slot);
+    }
+    kept.sort((a, b) => a - b);
+    let nextKept = 0;
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] ?? 0;
+      while (nextKept < kept.length && (kept[nextKept] ?? 0) < slot) nextKept++;
+      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || kept[nextKept] === slot) out.push(slot);
+    }
+    return 2 * out.length > count ? null : Int32Array.from(out);
+  }
+
 
   /**
    * Feasible clouds of an evaluation best first with their score breakdown: all of them, or the
    * best `limit` plus any cloud in `keep` (the chosen ones). Totals come straight from the score columns; the
    * per-scorer objects are built only for the clouds returned.
    */
-  function rankFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): RankedList {
+  function rankFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>, feasible = ev.feasible): RankedList {
     const cols = ev.cols;
     const wv = weightVectors[req.spec.strategy];
     const terms = cols.terms;
@@ -439,11 +540,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (let k = 0; k < scorerNames.length; k++) breakdown.push({ scorer: scorerNames[k] ?? '', score: round2(terms[k]?.[o.i] ?? 0), weight: wv[k] ?? 0 });
       out.push({ cloudId: view.cloud.id, total: o.total, terms: breakdown, maxReplicas: maxReplicasOf(req, cols, o.i, view.tierRank) });
     }
-    return { items: out, omitted: ev.feasible - out.length };
+    return { items: out, omitted: feasible - out.length };
   }
 
   /** {@link rankFrom} in the stored column form (see {@link StoredRanking}): the same clouds, numbers and order, without an object per score term. */
-  function rankRowsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>): { ranking: StoredRanking | null; omitted: number } {
+  function rankRowsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>, feasible: number): { ranking: StoredRanking | null; omitted: number } {
     const cols = ev.cols;
     const terms = cols.terms;
     const rows: (string | number)[][] = [];
@@ -456,7 +557,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       rows.push(row);
     }
     const ranking = rows.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], rows };
-    return { ranking, omitted: ev.feasible - rows.length };
+    return { ranking, omitted: feasible - rows.length };
   }
 
   /** The ranked total of candidate `i`: Σ round2(term) × weight in scorer order, rounded. */
@@ -538,10 +639,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    * of each reason. Stops reading the fleet once every reason has its examples (the counts say
    * how many there are in all).
    */
-  function rejectionsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, perReason = Number.POSITIVE_INFINITY): RejectionList {
+  function rejectionsFrom(req: PreparedRequest, snap: Snapshot, ev: RejectionSource, perReason = Number.POSITIVE_INFINITY): RejectionList {
     const { statics, dynRejected, cols, counts } = ev;
-    const dyn = new Map<number, number>();
-    for (let k = 0; k < dynRejected; k++) dyn.set(cols.dynSlots[k] ?? 0, cols.dynReason[k] ?? 0);
+    // Dynamic rejections are recorded in ascending slot order: met in step with the scan.
+    const { dynSlots, dynReason } = cols;
+    let nextDyn = 0;
     let total = 0;
     let wanted = 0;
     for (let id = 1; id < counts.length; id++) {
@@ -552,9 +654,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const out: Rejection[] = [];
     const kept = new Uint32Array(counts.length);
     const reasonBySlot = statics.reasonBySlot;
-    const anyDyn = dyn.size > 0;
     for (let slot = 0; slot < snap.slotCount && out.length < wanted; slot++) {
-      const id = reasonBySlot[slot] || (anyDyn ? (dyn.get(slot) ?? 0) : 0);
+      let id = reasonBySlot[slot] ?? 0;
+      if (id === 0 && nextDyn < dynRejected) {
+        while (nextDyn < dynRejected && (dynSlots[nextDyn] ?? 0) < slot) nextDyn++;
+        if (nextDyn < dynRejected && dynSlots[nextDyn] === slot) id = dynReason[nextDyn] ?? 0;
+      }
       if (id === 0) continue;
       const n = kept[id] ?? 0;
       if (n >= perReason) continue;

@@ -82,19 +82,35 @@ describe('the stored explanation', () => {
     const strategies = ['binpack', 'spread', 'cost', 'locality'] as const;
     fc.assert(
       fc.property(
-        fc.array(fc.record({ tier: fc.constantFrom('L1', 'L2', 'L3', 'L4'), cpu: fc.integer({ min: 0, max: 8 }), used: fc.integer({ min: 0, max: 8 }), cordoned: fc.boolean() }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            tier: fc.constantFrom('L1', 'L2', 'L3', 'L4'),
+            cpu: fc.integer({ min: 0, max: 8 }),
+            used: fc.integer({ min: 0, max: 8 }),
+            cordoned: fc.boolean(),
+            // Costs and localities that differ from cloud to cloud, so the cost scorer's min–max
+            // normalisation and the locality term take part in which clouds make the best.
+            cost: fc.integer({ min: 1, max: 6 }),
+            city: fc.constantFrom('cn/gd/sz', 'cn/gd/gz', 'cn/zj/hz'),
+          }),
+          { maxLength: 80 },
+        ),
         fc.integer({ min: 0, max: 12 }),
         fc.constantFrom(...strategies),
-        (specs, replicas, strategy) => {
+        fc.boolean(),
+        (specs, replicas, strategy, prefer) => {
           const clouds = specs.map((c, i) =>
             aCloud(`c${i}`)
               .tier(c.tier)
+              .in(c.city)
               .cpu(c.cpu * 1_000)
+              .cost({ cpu: c.cost / 100_000 })
               .allocated({ cpu: Math.min(c.cpu, c.used) * 1_000 })
               .condition(c.cordoned && i % 3 === 0 ? 'Cordoned' : 'Ready')
               .build(),
           );
-          const spec = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L2').strategy(strategy).build();
+          const base = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L2').strategy(strategy);
+          const spec = (prefer ? base.prefer('cn/gd/sz') : base).build();
           const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/p' }, createSnapshot(clouds, TEST_TIERS));
           if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
           const stored = d.toJSON();
@@ -112,6 +128,9 @@ describe('the stored explanation', () => {
           const omitted = { ranked: d.ranked.length - ranked.length, rejected: d.rejected.length - rejected.length };
           expect(stored.omitted).toEqual(omitted.ranked === 0 && omitted.rejected === 0 ? undefined : omitted);
           expect(stored.summary).toBe(d.summary);
+          // Tighter bounds, where far fewer candidates than the feasible can rank among the shown.
+          const few = d.toJSON({ ranked: 3, rejectedPerReason: 1 });
+          expect(few.ranked).toEqual(d.ranked.filter((r, n) => n < 3 || chosen.has(r.cloudId)));
           // The column form built straight from the engine's columns is the object form, encoded.
           const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
           expect(decodeStoredDecision(roundTrip(d.toStored()))).toEqual(roundTrip(stored));
