@@ -521,7 +521,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return 2 * out.length > count ? null : Int32Array.from(out);
   }
 
-
   /**
    * Feasible clouds of an evaluation best first with their score breakdown: all of them, or the
    * best `limit` plus any cloud in `keep` (the chosen ones). Totals come straight from the score columns; the
