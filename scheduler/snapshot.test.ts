@@ -39,6 +39,24 @@ describe('snapshot', () => {
     expect(base.size).toBe(3);
   });
 
+  it('withCloud of an allocation change shares the capacity and cost columns and leaves the original untouched', () => {
+    const a = base.cloud('a');
+    if (a === undefined) throw new Error('cloud a is in the base snapshot');
+    const allocated = base.withCloud({ ...a, allocated: { ...a.allocated, cpu: 1_000 }, version: a.version + 1 });
+    expect(allocated.free[0]).toBe(63_000);
+    expect(base.free[0]).toBe(64_000);
+    expect(allocated.capacity).toBe(base.capacity);
+    expect(allocated.cost).toBe(base.cost);
+    const resized = base.withCloud({ ...a, capacity: { ...a.capacity, cpu: 32_000 } });
+    expect(resized.capacity).not.toBe(base.capacity);
+    expect(resized.capacity[0]).toBe(32_000);
+    expect(resized.free[0]).toBe(32_000);
+    expect(base.capacity[0]).toBe(64_000);
+    const repriced = base.withCloud({ ...a, costPerUnit: { ...a.costPerUnit, cpu: 1 } });
+    expect(repriced.cost[0]).toBe(1);
+    expect(base.cost[0]).toBe(a.costPerUnit.cpu);
+  });
+
   it('refuses duplicate ids and unknown clouds', () => {
     expect(() => createSnapshot([aCloud('a').build(), aCloud('a').build()], TEST_TIERS)).toThrow(/duplicate/);
     expect(() => base.withAllocation('zz', { cpu: 0, memory: 0, gpu: 0, instances: 0 })).toThrow(/no cloud/);

@@ -275,9 +275,15 @@ export class Snapshot {
     const grow = existing === undefined;
     const free = grow ? growCopy(this.freeCol, (slot + 1) * R) : this.freeCol.slice();
     const s = this.statics;
-    const capacity = grow ? growCopy(s.capacity, (slot + 1) * R) : s.capacity.slice();
-    const cost = grow ? growCopy(s.cost, (slot + 1) * R) : s.cost.slice();
-    writeNumbers(slot, cloud, free, capacity, cost);
+    let { capacity, cost } = s;
+    if (old !== undefined && sameCapacityAndCost(old.cloud, cloud)) {
+      // An allocation change, the common case: the capacity and cost columns are shared as they are.
+      writeFree(slot, cloud, free);
+    } else {
+      capacity = grow ? growCopy(capacity, (slot + 1) * R) : capacity.slice();
+      cost = grow ? growCopy(cost, (slot + 1) * R) : cost.slice();
+      writeNumbers(slot, cloud, free, capacity, cost);
+    }
 
     let zones = s.zones;
     let zoneId = s.zoneId;
@@ -386,6 +392,18 @@ function writeNumbers(slot: number, cloud: Cloud, free: Float64Array, capacity: 
     free[slot * R + r] = cloud.capacity[name] - cloud.allocated[name];
     cost[slot * R + r] = cloud.costPerUnit[name];
   }
+}
+
+function writeFree(slot: number, cloud: Cloud, free: Float64Array): void {
+  for (let r = 0; r < R; r++) {
+    const name = RESOURCE_NAMES[r] ?? 'cpu';
+    free[slot * R + r] = cloud.capacity[name] - cloud.allocated[name];
+  }
+}
+
+function sameCapacityAndCost(a: Cloud, b: Cloud): boolean {
+  for (const name of RESOURCE_NAMES) if (a.capacity[name] !== b.capacity[name] || a.costPerUnit[name] !== b.costPerUnit[name]) return false;
+  return true;
 }
 
 function push<K>(map: Map<K, number[]>, key: K, slot: number): void {
