@@ -25,19 +25,12 @@ export function quotaView(q: Quota): { total: Record<string, number | null>; byT
   return { total: limitsView(q.total), byTier: Object.entries(q.byTier).map(([tier, limits]) => ({ tier, limits: limitsView(limits) })) };
 }
 
-/**
- * The explanation of a decision in GraphQL shape. `ranked`, `rejected` and `summary` are functions
- * (GraphQL calls a function-valued field), so the scheduler materialises them only when a client
- * selects them.
- */
-export function explanationView(d: Decision): Record<string, unknown> {
+/** The fields of an explanation that cost nothing to read. */
+function explanationFields(d: Decision): Record<string, unknown> {
   return {
     ok: d.ok,
-    summary: () => d.summary,
     considered: d.considered,
     assignments: d.assignments,
-    ranked: () => rankedView(d),
-    rejected: () => d.rejected,
     reasonCounts: Object.entries(d.reasonCounts).map(([reason, count]) => ({ reason, count })),
     failure: d.failure,
     demand: d.demand,
@@ -45,9 +38,23 @@ export function explanationView(d: Decision): Record<string, unknown> {
   };
 }
 
+/**
+ * The explanation of a decision in GraphQL shape. `ranked`, `rejected` and `summary` are getters,
+ * so the scheduler materialises them only when a client selects them. (Not function-valued
+ * fields: graphql-js calls those, but graphql-jit, which runs a document from its second
+ * execution on, reads them as they are.)
+ */
+export function explanationView(d: Decision): Record<string, unknown> {
+  return Object.defineProperties(explanationFields(d), {
+    summary: { enumerable: true, get: () => d.summary },
+    ranked: { enumerable: true, get: () => rankedView(d) },
+    rejected: { enumerable: true, get: () => d.rejected },
+  });
+}
+
 /** The explanation as plain data, for error extensions (which are serialised as JSON, not resolved). */
 export function explanationData(d: Decision): Record<string, unknown> {
-  return { ...explanationView(d), summary: d.summary, ranked: rankedView(d), rejected: d.rejected };
+  return { ...explanationFields(d), summary: d.summary, ranked: rankedView(d), rejected: d.rejected };
 }
 
 function rankedView(d: Decision): Record<string, unknown>[] {

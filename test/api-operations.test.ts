@@ -118,6 +118,43 @@ describe('api operations', () => {
     expect(key.body.errors?.[0]?.extensions?.field).toBe('idempotencyKey');
   });
 
+  it('the explanation answers the same on the first run of a document and once it is compiled', async () => {
+    // A document text of its own: the first run is interpreted (graphql-js), later ones compiled (graphql-jit).
+    const doc = `${DEPLOY}\n# explanation`;
+    for (let run = 0; run < 3; run++) {
+      const res = await h.gql(doc, { spec: specInput({ name: `explained-${run}` }) }, sz);
+      expect(res.body.errors).toBeUndefined();
+      const explanation = res.body.data?.requestDeployment.placement.explanation;
+      expect(explanation.summary).toMatch(/^2 replicas placed on \d+\/\d+ clouds/);
+      expect(explanation.ranked.length).toBeGreaterThan(0);
+      expect(explanation.ranked[0].terms.length).toBeGreaterThan(0);
+      expect(Array.isArray(explanation.rejected)).toBe(true);
+    }
+  });
+
+  it('requestDeployment: variables that do not fit the schema are VALIDATION on every run of a document, and write nothing', async () => {
+    const before = await h.store.listDeployments({ under: 'gd/sz', first: 100 });
+    // A document text of its own: its first run is interpreted, its second compiles it, its third runs compiled.
+    const doc = `${DEPLOY}\n# variables`;
+    for (let run = 0; run < 3; run++) {
+      const wrongType = await h.gql(doc, { spec: { ...specInput(), replicas: 'three' } }, sz);
+      expect(wrongType.status).toBe(400);
+      expect(codeOf(wrongType)).toBe('VALIDATION');
+      expect(wrongType.body.errors?.[0]?.message).toMatch(/replicas|Int/);
+      const missing = await h.gql(doc, { spec: { name: 'only-a-name' } }, sz);
+      expect(missing.status).toBe(400);
+      expect(codeOf(missing)).toBe('VALIDATION');
+      const unknownField = await h.gql(doc, { spec: { ...specInput(), bogus: 1 } }, sz);
+      expect(codeOf(unknownField)).toBe('VALIDATION');
+      expect(unknownField.body.errors?.[0]?.message).toMatch(/bogus/);
+      const fine = await h.gql(doc, { spec: specInput({ name: `vars-${run}` }) }, sz);
+      expect(fine.body.errors).toBeUndefined();
+      expect(fine.body.data?.requestDeployment.deployment.name).toBe(`vars-${run}`);
+    }
+    const after = await h.store.listDeployments({ under: 'gd/sz', first: 100 });
+    expect(after.items.length).toBe(before.items.length + 3);
+  });
+
   it('requestDeployment: UNSCHEDULABLE carries the counted explanation', async () => {
     const res = await h.gql(DEPLOY, { spec: specInput({ minTier: 'L4', residency: ['cn/zj'] }) }, sz);
     expect(codeOf(res)).toBe('UNSCHEDULABLE');
