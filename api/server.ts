@@ -8,7 +8,7 @@
  */
 import type { Cloud } from '../domain/cloud.js';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
@@ -80,6 +80,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook on every request. */
     tianshuAuth: AuthState;
+    /** A POST body's GraphQL variables, taken off the body for graphql-jit alone to coerce (see below). */
+    tianshuVariables: unknown;
   }
 }
 
@@ -141,6 +143,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   if (!production) registerGraphiql(app);
 
+  // mercurius checks the variables of every request with graphql-js (an interpreted walk over each
+  // input object) before graphql-jit coerces them again in compiled code: ~5 % of an admission.
+  // So a POST body's variables are taken off the body before mercurius reads it and handed back in
+  // its preExecution hook; graphql-jit, or graphql-js's execute before a document is compiled,
+  // coerces them once and refuses bad ones with the same coded VALIDATION error.
+  app.decorateRequest('tianshuVariables', undefined);
+  app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
+    const body = request.body;
+    if (request.method === 'POST' && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      const b = body as { variables?: unknown };
+      if (b.variables !== undefined && b.variables !== null) {
+        request.tianshuVariables = b.variables;
+        b.variables = undefined;
+      }
+    }
+    done();
+  });
+
   await app.register(mercurius, {
     schema: SCHEMA_SDL,
     // mercurius' resolver typing is loose (`any` sources); ours are checked in resolvers.ts.
@@ -163,6 +183,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
       keepAlive: 30_000,
     },
+  });
+
+  app.graphql.addHook('preExecution', (_schema, _document, context) => {
+    const variables = (context.reply as FastifyReply | undefined)?.request.tianshuVariables;
+    return variables === undefined ? undefined : { variables: variables as Record<string, unknown> };
   });
 
   // mercurius falls back to JSON.parse for a query that fails to parse (a pre-parsed AST), so
