@@ -31,7 +31,7 @@ function depthOf(path: string): number {
   return n;
 }
 
-/** The columns {@link fusedEvaluate} fills, one entry per feasible candidate (and per dynamic rejection). */
+/** The columns {@link fusedKeys} and {@link selectTop} fill, one entry per feasible candidate (and per dynamic rejection). */
 export interface FusedColumns {
   slots: Int32Array;
   base: Float64Array;
@@ -99,40 +99,15 @@ export class TopCandidates {
 }
 
 /**
- * Evaluates `passing` (the statically passing slots) into `cols` and selects the best `k`
- * feasible candidates into `top`: {@link fusedKeys}, then the selection (pass 2b, a tie-break draw
- * computed only where a comparison needs one). Adds the dynamic rejections to `cols.counts` (which
- * must already hold the static counts), returns the number of feasible candidates and reports the
- * number of dynamic rejections in `out`. `depthMemo` caches the locality depths per
- * preference string for the snapshot lineage (see {@link sharedDepths}).
- */
-export function fusedEvaluate(
-  req: PreparedRequest,
-  snap: Snapshot,
-  passing: Int32Array,
-  w: Weights,
-  cols: FusedColumns,
-  ids: FusedReasonIds,
-  depthMemo: Map<string, Uint8Array>,
-  out: FusedKeysOut,
-  top: TopCandidates,
-  k: number,
-): number {
-  top.size = 0;
-  top.floor = null;
-  const c = fusedKeys(req, snap, passing, w, cols, ids, depthMemo, out);
-  if (c === 0) return 0;
-  selectTop(req, snap, cols, c, out.keyMin, out.keyMax, top, k);
-  return c;
-}
-
-/**
- * Passes 1 and 2a of {@link fusedEvaluate}: capacity with held replicas credited back, then quota,
- * then utilisation and raw cost (pass 1); the weighted `base` in registry order and the division's
- * starting `key` of every feasible candidate (pass 2a). The raw cost of candidate `i` is left in
- * `cols.work[passing.length + i]`. Returns the number of feasible candidates and reports the
- * number of dynamic rejections and the range of the keys in `out`. The stored explanation reads the keys to find the few
- * candidates that can rank among the best.
+ * Passes 1 and 2a over `passing` (the statically passing slots), into `cols`: capacity with held
+ * replicas credited back, then quota, then utilisation and raw cost (pass 1); the weighted `base`
+ * in registry order and the division's starting `key` of every feasible candidate (pass 2a). The
+ * raw cost of candidate `i` is left in `cols.work[passing.length + i]`. Adds the dynamic
+ * rejections to `cols.counts` (which must already hold the static counts), returns the number of
+ * feasible candidates and reports the number of dynamic rejections and the range of the keys in
+ * `out`. `depthMemo` caches the locality depths per preference string for the snapshot lineage
+ * (see {@link sharedDepths}). The decision then runs {@link selectTop}; the stored explanation
+ * reads the keys to find the few candidates that can rank among the best.
  */
 export function fusedKeys(
   req: PreparedRequest,
@@ -332,11 +307,16 @@ export function fusedKeys(
 }
 
 /**
- * Pass 2b of {@link fusedEvaluate}: the best `k` of the `c` candidates {@link fusedKeys} left in
- * `cols`, in ascending candidate order, with what the division reads of each, and the best of the
- * rest as the division's floor.
+ * Pass 2b: the best `k` of the `c` candidates {@link fusedKeys} left in `cols` (`keys` is what it
+ * reported), into `top` in ascending candidate order, with what the division reads of each, and
+ * the best of the rest as the division's floor (a tie-break draw is computed only where a
+ * comparison needs one). Nothing is selected when `c` is 0.
  */
-function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColumns, c: number, keyMin: number, keyMax: number, top: TopCandidates, k: number): void {
+export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColumns, c: number, keys: FusedKeysOut, top: TopCandidates, k: number): void {
+  top.size = 0;
+  top.floor = null;
+  if (c === 0) return;
+  const { keyMin, keyMax } = keys;
   const free = snap.free;
   const need = req.need;
   const needed = req.needed;
@@ -460,7 +440,7 @@ function drawn(tie: Float64Array, i: number, seedHash: number, tieKeys: Uint32Ar
 }
 
 /**
- * Fills in, for every one of the `count` candidates of a {@link fusedEvaluate}, what it computed
+ * Fills in, for every one of the `count` candidates of a {@link fusedKeys}, what {@link selectTop} computed
  * only for the selection: replicas that fit, the tie-break draw and the topology domain, so the
  * division can run over every candidate.
  */

@@ -18,7 +18,7 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, St
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
-import { completeCandidates, fusedEvaluate, fusedKeys, recordRejection, TopCandidates } from './fused-score.js';
+import { completeCandidates, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
 import type { FusedKeysOut, FusedReasonIds } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
@@ -332,7 +332,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const spec = req.spec;
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const k = selectionSize(req.replicas, spec.spread.minClouds);
-    const feasible = fusedEvaluate(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut, top, k);
+    const feasible = fusedKeys(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
+    selectTop(req, snap, scratch, feasible, fusedOut, top, k);
     if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
     if (first.incomplete !== true) return { feasible, counts: scratch.counts, split: first, slots: scratch.slots, index: top.index };
