@@ -386,10 +386,10 @@ function hasPreferTaint(cloud: Cloud): number {
 }
 
 function writeNumbers(slot: number, cloud: Cloud, free: Float64Array, capacity: Float64Array, cost: Float64Array): void {
+  writeFree(slot, cloud, free);
   for (let r = 0; r < R; r++) {
     const name = RESOURCE_NAMES[r] ?? 'cpu';
     capacity[slot * R + r] = cloud.capacity[name];
-    free[slot * R + r] = cloud.capacity[name] - cloud.allocated[name];
     cost[slot * R + r] = cloud.costPerUnit[name];
   }
 }
