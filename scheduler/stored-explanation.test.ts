@@ -92,6 +92,8 @@ describe('the stored explanation', () => {
             // normalisation and the locality term take part in which clouds make the best.
             cost: fc.integer({ min: 1, max: 6 }),
             city: fc.constantFrom('cn/gd/sz', 'cn/gd/gz', 'cn/zj/hz'),
+            // Replicas the deployment already holds there (a scale or a re-placement): the sticky term.
+            held: fc.constantFrom(0, 0, 0, 1, 2),
           }),
           { maxLength: 80 },
         ),
@@ -105,13 +107,14 @@ describe('the stored explanation', () => {
               .in(c.city)
               .cpu(c.cpu * 1_000)
               .cost({ cpu: c.cost / 100_000 })
-              .allocated({ cpu: Math.min(c.cpu, c.used) * 1_000 })
+              .allocated({ cpu: Math.min(c.cpu, Math.max(c.used, c.held)) * 1_000 })
               .condition(c.cordoned && i % 3 === 0 ? 'Cordoned' : 'Ready')
               .build(),
           );
           const base = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L2').strategy(strategy);
           const spec = (prefer ? base.prefer('cn/gd/sz') : base).build();
-          const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/p' }, createSnapshot(clouds, TEST_TIERS));
+          const current = specs.flatMap((c, i) => (c.held > 0 ? [{ cloudId: `c${i}`, replicas: c.held }] : []));
+          const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed: 'gd/p', current }, createSnapshot(clouds, TEST_TIERS));
           if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
           const stored = d.toJSON();
           expect(d.toJSON()).toBe(stored);
