@@ -139,6 +139,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     cost: vectorOf(weights.cost),
     locality: vectorOf(weights.locality),
   };
+  // How far a ranked total — rounded terms, summed, rounded — can lie from the unrounded one:
+  // half a hundredth per weight, plus half a hundredth for the final rounding.
+  const slackOf = (wv: readonly number[]): number => wv.reduce((sum, w) => sum + 0.005 * Math.abs(w), 0.005);
+  const rankingSlack: Record<keyof StrategyWeights, number> = {
+    binpack: slackOf(weightVectors.binpack),
+    spread: slackOf(weightVectors.spread),
+    cost: slackOf(weightVectors.cost),
+    locality: slackOf(weightVectors.locality),
+  };
+
+  /** The slots of the clouds named in `ids` that the snapshot holds, ascending. */
+  function slotsOf(snap: Snapshot, ids: Iterable<string>): number[] {
+    const out: number[] = [];
+    for (const id of ids) {
+      const slot = snap.slotOf(id);
+      if (slot !== undefined) out.push(slot);
+    }
+    return out.sort((a, b) => a - b);
+  }
 
   /** Step 2: the static filters, once per request signature and snapshot lineage. */
   function staticVerdicts(req: PreparedRequest, snap: Snapshot): StaticVerdicts {
@@ -419,7 +438,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // The explanation is built from one fresh evaluation into columns reused across calls: each
   // call materialises plain objects before returning, so nothing keeps pointing into them.
   const explainCols = newColumns(0, scorers.length);
-  const keyCols = newColumns(0, scorers.length);
+  // The fused keys need no per-scorer terms.
+  const keyCols = newColumns(0, 0);
   const keysOut: FusedKeysOut = { dynamic: 0, keyMin: 0, keyMax: 0 };
   const explainer: Explainer = {
     ranked: (req, snap) => rankFrom(req, snap, evaluate(req, snap, explainCols)).items,
@@ -450,28 +470,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const ev = evaluate(req, snap, explainCols);
       return { ev, feasible: ev.feasible, rejections: ev };
     }
-    ensureCapacity(keyCols, passing.length, scorers.length);
+    ensureCapacity(keyCols, passing.length, 0);
     keyCols.counts.set(statics.counts);
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const feasible = fusedKeys(req, snap, passing, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
     const rejections: RejectionSource = { statics, dynRejected: keysOut.dynamic, counts: keyCols.counts, cols: keyCols };
     const only = shortlist(req, snap, feasible, passing.length, limit, keep);
-    return { ev: evaluate(req, snap, explainCols, only ?? undefined), feasible, rejections };
+    return { ev: evaluate(req, snap, explainCols, only), feasible, rejections };
   }
 
   /**
    * The candidates of the last {@link fusedKeys} (into `keyCols`, `count` of them) that can rank
-   * among the best `limit` by ranked total, as ascending slots; null when that is most of them.
-   * A candidate's ranked total — rounded terms, summed, rounded — is within `slack` (half a
-   * hundredth per weight, plus one) of its unrounded total, which is its key (the same sum).
+   * among the best `limit` by ranked total, as ascending slots; undefined when that is most of
+   * them. A candidate's ranked total is within the ranking slack of its unrounded total, which is
+   * its key (the same sum).
    * So at least `limit` candidates rank at or above the `limit`-th best key less the slack, and a
    * candidate whose key plus the slack is below that cannot be among them. Also kept: the clouds
    * in `keep`, and the cheapest and the dearest candidate, so that the cost scorer, which
    * normalises over the candidates it is given, normalises the shortlist exactly as it would
    * every candidate. The other scorers score each cloud on its own.
    */
-  function shortlist(req: PreparedRequest, snap: Snapshot, count: number, costAt: number, limit: number, keep: ReadonlySet<string>): Int32Array | null {
-    if (!(limit < count)) return null;
+  function shortlist(req: PreparedRequest, snap: Snapshot, count: number, costAt: number, limit: number, keep: ReadonlySet<string>): Int32Array | undefined {
+    if (!(limit < count)) return undefined;
     const { key, slots, work } = keyCols;
     // The best `limit` keys, descending, in a small window most candidates leave on one comparison.
     const window = new Float64Array(limit).fill(Number.NEGATIVE_INFINITY);
@@ -500,18 +520,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       window[at] = k;
       last = window[limit - 1] ?? 0;
     }
-    let slack = 0.005;
-    for (const w of weightVectors[req.spec.strategy]) slack += 0.005 * Math.abs(w);
+    const slack = rankingSlack[req.spec.strategy];
     // A candidate is kept when key + slack + 1e-9 × (1 + |key|) reaches last − slack − 1e-9 × (1 + |last|);
     // `low` is below every key that does (a little lower than exact, which only keeps a few more).
     const low = last - 2 * slack - 1e-9 * (3 + 2 * Math.abs(last) + 2 * slack);
     // The kept clouds' slots ascending, met in step with the candidates (also ascending).
-    const kept: number[] = [];
-    for (const id of keep) {
-      const slot = snap.slotOf(id);
-      if (slot !== undefined) kept.push(slot);
-    }
-    kept.sort((a, b) => a - b);
+    const kept = slotsOf(snap, keep);
     let nextKept = 0;
     const out: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -519,7 +533,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       while (nextKept < kept.length && (kept[nextKept] ?? 0) < slot) nextKept++;
       if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || kept[nextKept] === slot) out.push(slot);
     }
-    return 2 * out.length > count ? null : Int32Array.from(out);
+    return 2 * out.length > count ? undefined : Int32Array.from(out);
   }
 
   /**
@@ -590,16 +604,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (!(limit < n)) return rankOrder(req, ev);
     const wv = weightVectors[req.spec.strategy];
     const { tie, slots, total } = ev.cols;
-    const keptSlots = new Set<number>();
-    for (const id of keep ?? []) {
-      const slot = snap.slotOf(id);
-      if (slot !== undefined) keptSlots.add(slot);
-    }
+    const keptSlots = new Set(slotsOf(snap, keep ?? []));
     // A cheap upper bound on a candidate's ranked total, so that most candidates are passed over
-    // without rounding seven terms: the ranked total — a sum of rounded terms, rounded — exceeds
-    // the unrounded one (`total`) by at most half a hundredth per weight plus one.
-    let slack = 0.005;
-    for (const w of wv) slack += 0.005 * Math.abs(w);
+    // without rounding seven terms: the ranked total exceeds the unrounded one (`total`) by at
+    // most the ranking slack.
+    const slack = rankingSlack[req.spec.strategy];
     const best: RankEntry[] = [];
     const kept: RankEntry[] = [];
     const probe = { i: 0, total: 0, tie: 0 };
