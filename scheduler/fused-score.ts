@@ -98,11 +98,25 @@ export class TopCandidates {
   }
 }
 
+/** The statically passing slots of a request, and what the fused pass needs to know of them as a whole. */
+export interface PassingSlots {
+  /** Ascending. */
+  readonly slots: Int32Array;
+  /**
+   * Whether any of them carries a PreferNoSchedule taint (`snap.preferTaints`). Only then does
+   * the taints scorer run; otherwise every candidate's taint term is the untainted one.
+   */
+  readonly anyPreferTaint: boolean;
+}
+
 /**
  * Passes 1 and 2a over `passing` (the statically passing slots), into `cols`: capacity with held
  * replicas credited back, then quota, then utilisation and raw cost (pass 1); the weighted `base`
  * in registry order and the division's starting `key` of every feasible candidate (pass 2a). The
- * raw cost of candidate `i` is left in `cols.work[passing.length + i]`. Adds the dynamic
+ * raw cost of candidate `i` is left in `cols.work[passing.slots.length + i]`. `cols.held` is
+ * written only when the request holds replicas somewhere, and `cols.rank` not at all: the
+ * readers take the tier rank from the snapshot, for the few candidates they read (pass 1 stores
+ * only what every candidate needs). Adds the dynamic
  * rejections to `cols.counts` (which must already hold the static counts), returns the number of
  * feasible candidates and reports the number of dynamic rejections and the range of the keys in
  * `out`. `depthMemo` caches the locality depths per preference string for the snapshot lineage
@@ -112,7 +126,7 @@ export class TopCandidates {
 export function fusedKeys(
   req: PreparedRequest,
   snap: Snapshot,
-  passing: Int32Array,
+  passing: PassingSlots,
   w: Weights,
   cols: FusedColumns,
   ids: FusedReasonIds,
@@ -123,7 +137,6 @@ export function fusedKeys(
   const capacity = snap.capacity;
   const cost = snap.cost;
   const tierRanks = snap.tierRanks;
-  const flagged = snap.preferTaints;
   const need = req.need;
   const needed = req.needed;
   const nNeeded = needed.length;
@@ -131,7 +144,6 @@ export function fusedKeys(
   const hasHeld = heldBySlot.size > 0;
   const admitsOne = req.quota.admitsOneByRank;
   const slots = cols.slots;
-  const rankCol = cols.rank;
   const heldCol = cols.held;
   const work = cols.work;
   const capacityIds = ids.capacity;
@@ -142,12 +154,13 @@ export function fusedKeys(
   const wLoc = w.locality;
   const wTaints = w.taints;
   const stride = R;
-  const costAt = passing.length;
+  const slotsIn = passing.slots;
+  const m = slotsIn.length;
+  const costAt = m;
   let c = 0;
   let d = 0;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  let anyTaint = false;
   // Pass 1 over the statically passing slots: capacity, quota, utilisation, raw cost. The common
   // request (CPU and memory, no replicas held) takes a loop with both resources unrolled; any
   // other takes the general loop over the needed resources. Both compute the same numbers in the
@@ -157,8 +170,8 @@ export function fusedKeys(
     const r1 = needed[1] ?? 0;
     const n0 = need[r0] ?? 0;
     const n1 = need[r1] ?? 0;
-    for (let p = 0; p < passing.length; p++) {
-      const slot = passing[p] ?? 0;
+    for (let p = 0; p < m; p++) {
+      const slot = slotsIn[p] ?? 0;
       const a0 = slot * stride + r0;
       const a1 = slot * stride + r1;
       const f0 = free[a0] ?? 0;
@@ -192,18 +205,15 @@ export function fusedKeys(
       }
       const x = (cost[a0] ?? 0) * n0 + (cost[a1] ?? 0) * n1;
       slots[c] = slot;
-      rankCol[c] = rank;
-      heldCol[c] = 0;
       work[c] = n === 0 ? 0 : n === 1 ? sum : sum * 0.5;
       work[costAt + c] = x;
       if (x < min) min = x;
       if (x > max) max = x;
-      if (flagged[slot] !== 0) anyTaint = true;
       c++;
     }
   } else {
-    for (let p = 0; p < passing.length; p++) {
-      const slot = passing[p] ?? 0;
+    for (let p = 0; p < m; p++) {
+      const slot = slotsIn[p] ?? 0;
       const at = slot * stride;
       const h = hasHeld ? (heldBySlot.get(slot) ?? 0) : 0;
       // One loop over the needed resources: does one more replica fit (as `replicasThatFit` asks),
@@ -238,14 +248,12 @@ export function fusedKeys(
         continue;
       }
       slots[c] = slot;
-      rankCol[c] = rank;
       heldCol[c] = h;
       // x / 1 and x / 2 are exact, so x and x * 0.5 are the same numbers without a division.
       work[c] = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
       work[costAt + c] = x;
       if (x < min) min = x;
       if (x > max) max = x;
-      if (flagged[slot] !== 0) anyTaint = true;
       c++;
     }
   }
@@ -253,7 +261,7 @@ export function fusedKeys(
   if (c === 0) return 0;
   // Untolerated PreferNoSchedule taints are rare: only then run the scorer itself.
   let taintTerms: Float64Array | null = null;
-  if (wTaints !== 0 && anyTaint) {
+  if (wTaints !== 0 && passing.anyPreferTaint) {
     taintTerms = new Float64Array(c);
     taintsScorer.score(req, { count: c, slots }, snap, taintTerms);
   }
@@ -323,7 +331,8 @@ export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColum
   const stride = R;
   const { slots, key, base } = cols;
   const heldCol = cols.held;
-  const rankCol = cols.rank;
+  const hasHeld = req.heldBySlot.size > 0;
+  const tierRanks = snap.tierRanks;
   // Pass 2b: the selection of the best `k` (a heap with the worst on top) plus the best of the
   // rest. Candidates below the running best of the rest (`floorKey`) are passed over on one
   // comparison; a tie-break draw is computed only for those kept or where a key ties. The floor
@@ -382,11 +391,11 @@ export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColum
   for (let j = 0; j < m; j++) {
     const i = index[j] ?? 0;
     const slot = slots[i] ?? 0;
-    const h = heldCol[i] ?? 0;
+    const h = hasHeld ? (heldCol[i] ?? 0) : 0;
     top.base[j] = base[i] ?? 0;
     top.tie[j] = tie[i] ?? 0;
     top.cap[j] = replicasThatFit(free, slot * stride, h, needed, need);
-    top.rank[j] = rankCol[i] ?? 0;
+    top.rank[j] = tierRanks[slot] ?? 0;
     top.held[j] = h;
     top.domain[j] = zone ? (zoneIds[slot] ?? 0) : j;
   }
@@ -450,9 +459,13 @@ export function completeCandidates(req: PreparedRequest, snap: Snapshot, cols: F
   const zoneIds = snap.zoneIds;
   const tieKeys = snap.tieKeys;
   const seedHash = req.seedHash;
-  const { slots, cap, held, tie, domain } = cols;
+  const tierRanks = snap.tierRanks;
+  const hasHeld = req.heldBySlot.size > 0;
+  const { slots, cap, rank, held, tie, domain } = cols;
   for (let i = 0; i < count; i++) {
     const slot = slots[i] ?? 0;
+    if (!hasHeld) held[i] = 0;
+    rank[i] = tierRanks[slot] ?? 0;
     cap[i] = replicasThatFit(free, slot * R, held[i] ?? 0, req.needed, req.need);
     tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
     domain[i] = zone ? (zoneIds[slot] ?? 0) : i;

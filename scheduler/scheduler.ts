@@ -19,6 +19,7 @@ import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
 import { completeCandidates, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
+import type { PassingSlots } from './fused-score.js';
 import type { FusedKeysOut, FusedReasonIds } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
@@ -62,6 +63,8 @@ interface StaticVerdicts {
   readonly reasonBySlot: Uint8Array;
   /** The passing slots, ascending. */
   readonly passing: Int32Array;
+  /** The passing slots as the fused pass reads them. */
+  readonly fusedPassing: PassingSlots;
   /** Rejections counted per reason id. */
   readonly counts: Uint32Array;
 }
@@ -196,7 +199,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           counts[id] = (counts[id] ?? 0) + 1;
         }
       }
-      return { reasonBySlot, passing: Int32Array.from(passing), counts };
+      const slots = Int32Array.from(passing);
+      const preferTaints = snap.preferTaints;
+      const anyPreferTaint = slots.some((slot) => preferTaints[slot] !== 0);
+      return { reasonBySlot, passing: slots, fusedPassing: { slots, anyPreferTaint }, counts };
     })();
     table.set(req.staticKey, computed);
     return computed;
@@ -351,7 +357,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const spec = req.spec;
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const k = selectionSize(req.replicas, spec.spread.minClouds);
-    const feasible = fusedKeys(req, snap, statics.passing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
+    const feasible = fusedKeys(req, snap, statics.fusedPassing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
     selectTop(req, snap, scratch, feasible, fusedOut, top, k);
     if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
@@ -473,7 +479,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ensureCapacity(keyCols, passing.length, 0);
     keyCols.counts.set(statics.counts);
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
-    const feasible = fusedKeys(req, snap, passing, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
+    const feasible = fusedKeys(req, snap, statics.fusedPassing, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
     const rejections: RejectionSource = { statics, dynRejected: keysOut.dynamic, counts: keyCols.counts, cols: keyCols };
     const only = shortlist(req, snap, feasible, passing.length, limit, keep);
     return { ev: evaluate(req, snap, explainCols, only), feasible, rejections };
