@@ -317,8 +317,8 @@ export function fusedKeys(
 /**
  * Pass 2b: the best `k` of the `c` candidates {@link fusedKeys} left in `cols` (`keys` is what it
  * reported), into `top` in ascending candidate order, with what the division reads of each, and
- * the best of the rest as the division's floor (a tie-break draw is computed only where a
- * comparison needs one). Nothing is selected when `c` is 0.
+ * the best of the rest as the division's floor (a tie-break draw is computed only for the
+ * candidates that clear the running floor). Nothing is selected when `c` is 0.
  */
 export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColumns, c: number, keys: FusedKeysOut, top: TopCandidates, k: number): void {
   top.size = 0;
@@ -335,7 +335,7 @@ export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColum
   const tierRanks = snap.tierRanks;
   // Pass 2b: the selection of the best `k` (a heap with the worst on top) plus the best of the
   // rest. Candidates below the running best of the rest (`floorKey`) are passed over on one
-  // comparison; a tie-break draw is computed only for those kept or where a key ties. The floor
+  // comparison; a tie-break draw is computed once for each of the others. The floor
   // starts at a bound below which fewer than `k + 1` keys lie according to a histogram of the
   // keys, so that the heap sees a few candidates rather than every new best one in candidate
   // order; should fewer than `k + 1` candidates clear it after all, the selection runs again
@@ -355,23 +355,21 @@ export function selectTop(req: PreparedRequest, snap: Snapshot, cols: FusedColum
     for (let i = 0; i < c; i++) {
       const ki = key[i] ?? 0;
       if (ki < floorKey) continue;
-      const slot = slots[i] ?? 0;
+      // Every candidate that clears the floor is kept or compared on a tie: it needs its draw.
+      tie[i] = tieBreak(seedHash, tieKeys[slots[i] ?? 0] ?? 0);
       if (sel.size < kk) {
-        tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
         sel.push(i);
         continue;
       }
       const worst = sel.peek();
       const kw = key[worst] ?? 0;
-      if (ki > kw || (ki === kw && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, worst))) {
-        if (ki > kw) tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      if (ki > kw || (ki === kw && above(key, tie, i, worst))) {
         const evicted = sel.replaceTop(i);
         if (rest < 0 || above(key, tie, evicted, rest)) rest = evicted;
         floorKey = key[rest] ?? 0;
         continue;
       }
-      if (rest < 0 || ki > floorKey || (ki === floorKey && above(key, drawn(tie, i, seedHash, tieKeys, slot), i, rest))) {
-        tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      if (rest < 0 || ki > floorKey || (ki === floorKey && above(key, tie, i, rest))) {
         rest = i;
         floorKey = ki;
       }
@@ -440,12 +438,6 @@ export function recordRejection(cols: Pick<FusedColumns, 'dynSlots' | 'dynReason
   cols.dynReason[d] = id;
   cols.counts[id] = (cols.counts[id] ?? 0) + 1;
   return d + 1;
-}
-
-/** Writes candidate `i`'s tie-break draw into `tie` and returns `tie`. */
-function drawn(tie: Float64Array, i: number, seedHash: number, tieKeys: Uint32Array, slot: number): Float64Array {
-  tie[i] = tieBreak(seedHash, tieKeys[slot] ?? 0);
-  return tie;
 }
 
 /**

@@ -18,14 +18,15 @@ import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, St
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
+import { bestOfAlike } from './alike.js';
 import { completeCandidates, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
-import type { PassingSlots } from './fused-score.js';
-import type { FusedKeysOut, FusedReasonIds } from './fused-score.js';
+import type { FusedKeysOut, FusedReasonIds, PassingSlots } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
 import type { ReasonCode } from './reasons.js';
 import { FILTERS, SCORERS } from './registry.js';
+import { sharedDepths } from './scorers/locality.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
@@ -533,13 +534,22 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // The kept clouds' slots ascending, met in step with the candidates (also ascending).
     const kept = slotsOf(snap, keep);
     let nextKept = 0;
-    const out: number[] = [];
+    const isKept = new Uint8Array(count);
+    let out: number[] = [];
     for (let i = 0; i < count; i++) {
       const slot = slots[i] ?? 0;
       while (nextKept < kept.length && (kept[nextKept] ?? 0) < slot) nextKept++;
-      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || kept[nextKept] === slot) out.push(slot);
+      if (kept[nextKept] === slot) isKept[i] = 1;
+      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || isKept[i] === 1) out.push(i);
     }
-    return 2 * out.length > count ? undefined : Int32Array.from(out);
+    // Many within reach of the best: of each class of alike candidates only the best `limit` by
+    // draw can rank among the best `limit` (see alike.ts).
+    if (2 * out.length > count) {
+      const preference = req.spec.localityPreference;
+      const depth = preference === undefined ? null : sharedDepths(snap, preference);
+      out = bestOfAlike(req, snap, slots, out, limit, depth, (i) => i === cheapest || i === dearest || isKept[i] === 1);
+    }
+    return 2 * out.length > count ? undefined : Int32Array.from(out, (i) => slots[i] ?? 0);
   }
 
   /**

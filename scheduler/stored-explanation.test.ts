@@ -71,6 +71,51 @@ describe('the stored explanation', () => {
     }
   });
 
+  it('ranks a homogeneous fleet exactly as the full ranking does: of clouds alike, the best by draw', () => {
+    // A few kinds of cloud, each registered many times: within reach of the best are whole classes
+    // of clouds with equal terms, which only their tie-break draws order. A tainted cloud or one
+    // holding replicas differs from its look-alikes, so some copies carry a taint or replicas.
+    const strategies = ['binpack', 'spread', 'cost', 'locality'] as const;
+    // Kinds that differ from a common base in one input each, so that clouds alike in all but
+    // one input sit side by side.
+    const base = fc.record({ cpu: fc.integer({ min: 2, max: 6 }), used: fc.integer({ min: 0, max: 1 }), cost: fc.integer({ min: 1, max: 3 }) });
+    const kind = fc.record({ differs: fc.constantFrom('nothing', 'city', 'used', 'cost', 'cpu', 'size'), copies: fc.integer({ min: 1, max: 30 }) });
+    fc.assert(
+      fc.property(
+        base,
+        fc.array(kind, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom(...strategies),
+        fc.boolean(),
+        fc.constantFrom(3, 3, 16),
+        fc.string({ maxLength: 4 }),
+        (b, kinds, replicas, strategy, prefer, bound, seed) => {
+          const clouds = kinds.flatMap((k, n) =>
+            Array.from({ length: k.copies }, (_, j) => {
+              const cloud = aCloud(`k${n}-${j}`)
+                .tier('L3')
+                .in(k.differs === 'city' ? 'cn/gd/gz' : 'cn/gd/sz')
+                .cpu((b.cpu + (k.differs === 'cpu' || k.differs === 'size' ? 1 : 0)) * 1_000)
+                .cost({ cpu: (b.cost + (k.differs === 'cost' ? 1 : 0)) / 100_000 })
+                // 'size': as much free as the base, out of more.
+                .allocated({ cpu: (b.used + (k.differs === 'used' || k.differs === 'size' ? 1 : 0)) * 1_000 });
+              return (j % 7 === 3 ? cloud.taint('maintenance', 'soon', 'PreferNoSchedule') : cloud).build();
+            }),
+          );
+          const current = clouds.filter((_c, i) => i % 23 === 7).map((c) => ({ cloudId: c.id, replicas: 1 }));
+          const request = aSpec().tenant('gd').replicas(replicas).cpu(1_000).tier('L2').strategy(strategy);
+          const spec = (prefer ? request.prefer('cn/gd/sz') : request).build();
+          const d = scheduler.place({ spec, headroom: [headroomOf('gd')], seed, current }, createSnapshot(clouds, TEST_TIERS));
+          if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
+          const chosen = new Set(d.assignments.map((a) => a.cloudId));
+          const stored = d.toJSON({ ranked: bound, rejectedPerReason: STORED_EXPLANATION_BOUNDS.rejectedPerReason });
+          expect(stored.ranked).toEqual(d.ranked.filter((r, n) => n < bound || chosen.has(r.cloudId)));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('stores a small fleet whole, with nothing omitted', () => {
     const stored = JSON.parse(JSON.stringify(decide(3, 4, 2))) as Decision;
     expect(stored.rejected).toHaveLength(3);
