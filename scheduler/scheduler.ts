@@ -58,14 +58,10 @@ export interface Scheduler {
   preview(req: PlacementRequest, snap: Snapshot): Decision;
 }
 
-/** The static verdicts of one request signature over one snapshot lineage. */
-interface StaticVerdicts {
+/** The static verdicts of one request signature over one snapshot lineage: the passing slots (ascending) and the rest. */
+interface StaticVerdicts extends PassingSlots {
   /** The reason id per slot (0 for passing and tombstoned slots). */
   readonly reasonBySlot: Uint8Array;
-  /** The passing slots, ascending. */
-  readonly passing: Int32Array;
-  /** The passing slots as the fused pass reads them. */
-  readonly fusedPassing: PassingSlots;
   /** Rejections counted per reason id. */
   readonly counts: Uint32Array;
 }
@@ -203,7 +199,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const slots = Int32Array.from(passing);
       const preferTaints = snap.preferTaints;
       const anyPreferTaint = slots.some((slot) => preferTaints[slot] !== 0);
-      return { reasonBySlot, passing: slots, fusedPassing: { slots, anyPreferTaint }, counts };
+      return { reasonBySlot, slots, anyPreferTaint, counts };
     })();
     table.set(req.staticKey, computed);
     return computed;
@@ -215,7 +211,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    */
   function evaluate(req: PreparedRequest, snap: Snapshot, cols: Columns, only?: Int32Array): Evaluation {
     const statics = staticVerdicts(req, snap);
-    const passing = only ?? statics.passing;
+    const passing = only ?? statics.slots;
     ensureCapacity(cols, passing.length, scorers.length);
     const counts = cols.counts;
     counts.set(statics.counts);
@@ -353,12 +349,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    */
   function evaluateAndDivide(req: PreparedRequest, snap: Snapshot): { feasible: number; counts: Uint32Array; split: SplitResult; slots: Int32Array; index: Int32Array | null } {
     const statics = staticVerdicts(req, snap);
-    ensureCapacity(scratch, statics.passing.length, scorers.length);
+    ensureCapacity(scratch, statics.slots.length, scorers.length);
     scratch.counts.set(statics.counts);
     const spec = req.spec;
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const k = selectionSize(req.replicas, spec.spread.minClouds);
-    const feasible = fusedKeys(req, snap, statics.fusedPassing, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
+    const feasible = fusedKeys(req, snap, statics, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
     selectTop(req, snap, scratch, feasible, fusedOut, top, k);
     if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
@@ -471,7 +467,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    */
   function boundedEvaluation(req: PreparedRequest, snap: Snapshot, limit: number, keep: ReadonlySet<string>): { ev: Evaluation; feasible: number; rejections: RejectionSource } {
     const statics = staticVerdicts(req, snap);
-    const passing = statics.passing;
+    const passing = statics.slots;
     // A shortlist is used only when it is at most half the candidates, and holds at least `limit`.
     if (!fused || !(2 * limit < passing.length)) {
       const ev = evaluate(req, snap, explainCols);
@@ -480,7 +476,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ensureCapacity(keyCols, passing.length, 0);
     keyCols.counts.set(statics.counts);
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
-    const feasible = fusedKeys(req, snap, statics.fusedPassing, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
+    const feasible = fusedKeys(req, snap, statics, weights[req.spec.strategy], keyCols, fusedIds, depthMemo, keysOut);
     const rejections: RejectionSource = { statics, dynRejected: keysOut.dynamic, counts: keyCols.counts, cols: keyCols };
     const only = shortlist(req, snap, feasible, passing.length, limit, keep);
     return { ev: evaluate(req, snap, explainCols, only), feasible, rejections };
@@ -534,20 +530,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // The kept clouds' slots ascending, met in step with the candidates (also ascending).
     const kept = slotsOf(snap, keep);
     let nextKept = 0;
-    const isKept = new Uint8Array(count);
+    const keptIndexes = new Set<number>();
     let out: number[] = [];
     for (let i = 0; i < count; i++) {
       const slot = slots[i] ?? 0;
       while (nextKept < kept.length && (kept[nextKept] ?? 0) < slot) nextKept++;
-      if (kept[nextKept] === slot) isKept[i] = 1;
-      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || isKept[i] === 1) out.push(i);
+      if (kept[nextKept] === slot) keptIndexes.add(i);
+      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || kept[nextKept] === slot) out.push(i);
     }
     // Many within reach of the best: of each class of alike candidates only the best `limit` by
     // draw can rank among the best `limit` (see alike.ts).
     if (2 * out.length > count) {
       const preference = req.spec.localityPreference;
       const depth = preference === undefined ? null : sharedDepths(snap, preference);
-      out = bestOfAlike(req, snap, slots, out, limit, depth, (i) => i === cheapest || i === dearest || isKept[i] === 1);
+      out = bestOfAlike(req, snap, slots, out, limit, depth, (i) => i === cheapest || i === dearest || keptIndexes.has(i));
     }
     return 2 * out.length > count ? undefined : Int32Array.from(out, (i) => slots[i] ?? 0);
   }
