@@ -2,7 +2,9 @@
  * Scheduler benchmark: decisions per second and latency percentiles of `place` over synthetic
  * fleets of 100, 1,000 and 10,000 clouds (mixed tiers and kinds, three-level localities, about
  * 30% of clouds outside each request's residency, 3 replicas divided), single-threaded, after a
- * warm-up. Prints `BENCH scheduler clouds=… decisions_per_s=… p50_ms=… p99_ms=… cores=1`.
+ * warm-up. Prints `BENCH scheduler clouds=… decisions_per_s=… p50_ms=… p99_ms=… cores=1`; then
+ * `BENCH scheduler-stored fleet=… clouds=… per_s=…` for the decision plus the stored explanation
+ * an admission writes, on the varied fleet and on one of identical clouds.
  */
 import type { Cloud, ProviderKind } from '../domain/cloud.js';
 import { parseDeploymentSpec } from '../domain/deployment.js';
@@ -11,7 +13,7 @@ import type { Headroom } from '../domain/tenant.js';
 import { Tiers } from '../domain/tiers.js';
 import { seededRandom } from '../domain/random.js';
 import type { PlacementRequest } from '../scheduler/framework.js';
-import { createScheduler } from '../scheduler/scheduler.js';
+import { createScheduler, EngineDecision } from '../scheduler/scheduler.js';
 import { createSnapshot } from '../scheduler/snapshot.js';
 
 const PROVINCES = ['gd', 'bj', 'sh', 'zj', 'js', 'sc', 'hb', 'hn', 'fj', 'sd'];
@@ -84,6 +86,31 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
+interface Timing {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Runs `op(i)` `warmup` times, then for `budgetMs` (at most a million times), timing each run. */
+function measure(op: (i: number) => void, warmup: number, budgetMs: number): Timing {
+  for (let i = 0; i < warmup; i++) op(i);
+  const budgetNs = BigInt(budgetMs) * 1_000_000n;
+  const samples = new Float64Array(1_000_000);
+  let count = 0;
+  const start = process.hrtime.bigint();
+  let now = start;
+  while (now - start < budgetNs && count < samples.length) {
+    const t0 = now;
+    op(count);
+    now = process.hrtime.bigint();
+    samples[count++] = Number(now - t0) / 1e6;
+  }
+  const elapsedS = Number(now - start) / 1e9;
+  const sorted = samples.slice(0, count).sort();
+  return { perSecond: Math.round(count / elapsedS), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+}
+
 /** Runs the benchmark and returns its BENCH lines. */
 export async function runSchedulerBench(sizes: readonly number[] = [100, 1_000, 10_000]): Promise<string[]> {
   const lines: string[] = [];
@@ -91,32 +118,57 @@ export async function runSchedulerBench(sizes: readonly number[] = [100, 1_000, 
     const snap = createSnapshot(benchFleet(n), TIERS);
     const scheduler = createScheduler({ tiers: TIERS });
     const requests = benchRequests(256);
-    const warmup = n >= 10_000 ? 2_000 : 20_000;
     let placed = 0;
-    for (let i = 0; i < warmup; i++) if (scheduler.place(requests[i % requests.length] as PlacementRequest, snap).ok) placed++;
-    const budgetNs = 2_000_000_000n;
-    const samples = new Float64Array(1_000_000);
-    let count = 0;
-    const start = process.hrtime.bigint();
-    let now = start;
-    while (now - start < budgetNs && count < samples.length) {
-      const t0 = now;
-      if (scheduler.place(requests[count % requests.length] as PlacementRequest, snap).ok) placed++;
-      now = process.hrtime.bigint();
-      samples[count++] = Number(now - t0) / 1e6;
-    }
-    const elapsedS = Number(now - start) / 1e9;
-    const sorted = samples.slice(0, count).sort();
+    const place = (i: number): void => {
+      if (scheduler.place(requests[i % requests.length] as PlacementRequest, snap).ok) placed++;
+    };
+    const t = measure(place, n >= 10_000 ? 2_000 : 20_000, 2_000);
     if (placed === 0) throw new Error('bench: no request was placed; the synthetic fleet is wrong');
-    lines.push(
-      `BENCH scheduler clouds=${n} decisions_per_s=${Math.round(count / elapsedS)} p50_ms=${percentile(sorted, 0.5).toFixed(4)} p99_ms=${percentile(sorted, 0.99).toFixed(4)} cores=1`,
-    );
+    lines.push(`BENCH scheduler clouds=${n} decisions_per_s=${t.perSecond} p50_ms=${t.p50.toFixed(4)} p99_ms=${t.p99.toFixed(4)} cores=1`);
     await new Promise((resolve) => setImmediate(resolve));
   }
   return lines;
 }
 
-/** The `npm run bench` entry of this module: prints one BENCH line per fleet size. */
+/** `n` clouds alike in everything the scorers read: one kind of cluster registered `n` times. */
+export function identicalFleet(n: number): Cloud[] {
+  const one = benchFleet(1)[0] as Cloud;
+  const kind: Cloud = { ...one, kind: 'kubernetes', tier: 'L3', tierExclusive: false, taints: [], condition: 'Ready', locality: 'cn/gd/c1' };
+  return Array.from({ length: n }, (_, i) => ({ ...kind, id: `cloud-${String(i).padStart(5, '0')}`, zone: `z${i % 7}` }));
+}
+
+/**
+ * What every admission computes: the decision and its stored explanation (the best sixteen with
+ * their score breakdown, examples per reason), serialised as the store writes it; on the bench's
+ * varied fleet and on a fleet of identical clouds, where every cloud ties with every other.
+ */
+export async function runStoredExplanationBench(sizes: readonly number[] = [1_000, 10_000]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [fleet, make] of [
+    ['varied', benchFleet],
+    ['identical', identicalFleet],
+  ] as const) {
+    for (const n of sizes) {
+      const snap = createSnapshot(make(n), TIERS);
+      const scheduler = createScheduler({ tiers: TIERS });
+      const requests = benchRequests(256);
+      let bytes = 0;
+      const admit = (i: number): void => {
+        const d = scheduler.place(requests[i % requests.length] as PlacementRequest, snap);
+        if (!(d instanceof EngineDecision)) throw new Error('bench: the engine returns an EngineDecision');
+        bytes += JSON.stringify(d.toStored()).length;
+      };
+      const t = measure(admit, n >= 10_000 ? 200 : 2_000, 1_000);
+      if (bytes === 0) throw new Error('bench: nothing was stored');
+      lines.push(`BENCH scheduler-stored fleet=${fleet} clouds=${n} per_s=${t.perSecond} p50_ms=${t.p50.toFixed(4)} p99_ms=${t.p99.toFixed(4)} cores=1`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return lines;
+}
+
+/** The `npm run bench` entry of this module: prints one BENCH line per fleet size, then the stored-explanation lines. */
 export async function run(): Promise<void> {
   for (const line of await runSchedulerBench()) console.log(line);
+  for (const line of await runStoredExplanationBench()) console.log(line);
 }
