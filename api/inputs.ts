@@ -20,9 +20,10 @@ export function stripNulls(value: unknown): unknown {
   if (value === null) return undefined;
   if (Array.isArray(value)) return value.map(stripNulls);
   if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const s = stripNulls(v);
+    for (const k of Object.keys(obj)) {
+      const s = stripNulls(obj[k]);
       if (s !== undefined) out[k] = s;
     }
     return out;

@@ -39,17 +39,48 @@ function explanationFields(d: Decision): Record<string, unknown> {
 }
 
 /**
- * The explanation of a decision in GraphQL shape. `ranked`, `rejected` and `summary` are getters,
- * so the scheduler materialises them only when a client selects them. (Not function-valued
- * fields: graphql-js calls those, but graphql-jit, which runs a document from its second
- * execution on, reads them as they are.)
+ * The explanation of a decision in GraphQL shape. Every field is a getter, so nothing is built
+ * for a field a client does not select, and the scheduler materialises the ranking and the
+ * rejections only when one does. (Getters, not function-valued fields: graphql-js calls those,
+ * but graphql-jit, which runs a document from its second execution on, reads them as they are.)
  */
-export function explanationView(d: Decision): Record<string, unknown> {
-  return Object.defineProperties(explanationFields(d), {
-    summary: { enumerable: true, get: () => d.summary },
-    ranked: { enumerable: true, get: () => rankedView(d) },
-    rejected: { enumerable: true, get: () => d.rejected },
-  });
+class ExplanationView {
+  constructor(private readonly d: Decision) {}
+  get ok(): boolean {
+    return this.d.ok;
+  }
+  get considered(): number {
+    return this.d.considered;
+  }
+  get assignments(): Decision['assignments'] {
+    return this.d.assignments;
+  }
+  get reasonCounts(): { reason: string; count: number }[] {
+    return Object.entries(this.d.reasonCounts).map(([reason, count]) => ({ reason, count }));
+  }
+  get failure(): Decision['failure'] {
+    return this.d.failure;
+  }
+  get demand(): Decision['demand'] {
+    return this.d.demand;
+  }
+  get omitted(): Decision['omitted'] | null {
+    return this.d.omitted ?? null;
+  }
+  get summary(): string {
+    return this.d.summary;
+  }
+  get ranked(): Record<string, unknown>[] {
+    return rankedView(this.d);
+  }
+  get rejected(): Decision['rejected'] {
+    return this.d.rejected;
+  }
+}
+
+/** The explanation of a decision in GraphQL shape (see {@link ExplanationView}). */
+export function explanationView(d: Decision): object {
+  return new ExplanationView(d);
 }
 
 /** The explanation as plain data, for error extensions (which are serialised as JSON, not resolved). */
@@ -61,9 +92,26 @@ function rankedView(d: Decision): Record<string, unknown>[] {
   return d.ranked.map((r) => ({ ...r, maxReplicas: Number.isFinite(r.maxReplicas) ? Math.min(r.maxReplicas, INT_MAX) : INT_MAX }));
 }
 
-/** A stored placement in GraphQL shape. */
-export function placementView(p: PlacementRecord): Record<string, unknown> {
-  return { generation: p.generation, slices: p.slices, cause: p.cause, decidedAt: p.decidedAt, explanation: explanationView(p.decision) };
+/** A stored placement in GraphQL shape; its explanation is built only when selected. */
+class PlacementView {
+  readonly generation: number;
+  readonly slices: PlacementRecord['slices'];
+  readonly cause: string;
+  readonly decidedAt: string;
+  constructor(private readonly p: PlacementRecord) {
+    this.generation = p.generation;
+    this.slices = p.slices;
+    this.cause = p.cause;
+    this.decidedAt = p.decidedAt;
+  }
+  get explanation(): object {
+    return explanationView(this.p.decision);
+  }
+}
+
+/** A stored placement in GraphQL shape (see {@link PlacementView}). */
+export function placementView(p: PlacementRecord): object {
+  return new PlacementView(p);
 }
 
 /** A tenant in GraphQL shape (children resolve lazily). */
