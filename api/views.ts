@@ -25,19 +25,6 @@ export function quotaView(q: Quota): { total: Record<string, number | null>; byT
   return { total: limitsView(q.total), byTier: Object.entries(q.byTier).map(([tier, limits]) => ({ tier, limits: limitsView(limits) })) };
 }
 
-/** The fields of an explanation that cost nothing to read. */
-function explanationFields(d: Decision): Record<string, unknown> {
-  return {
-    ok: d.ok,
-    considered: d.considered,
-    assignments: d.assignments,
-    reasonCounts: Object.entries(d.reasonCounts).map(([reason, count]) => ({ reason, count })),
-    failure: d.failure,
-    demand: d.demand,
-    omitted: d.omitted ?? null,
-  };
-}
-
 /**
  * The explanation of a decision in GraphQL shape. Every field is a getter, so nothing is built
  * for a field a client does not select, and the scheduler materialises the ranking and the
@@ -83,9 +70,13 @@ export function explanationView(d: Decision): object {
   return new ExplanationView(d);
 }
 
-/** The explanation as plain data, for error extensions (which are serialised as JSON, not resolved). */
+/** The explanation's fields: the getters of {@link ExplanationView}. */
+const EXPLANATION_FIELDS = Object.getOwnPropertyNames(ExplanationView.prototype).filter((k) => k !== 'constructor');
+
+/** The explanation as plain data, every field read, for error extensions (which are serialised as JSON, not resolved). */
 export function explanationData(d: Decision): Record<string, unknown> {
-  return { ...explanationFields(d), summary: d.summary, ranked: rankedView(d), rejected: d.rejected };
+  const view = new ExplanationView(d) as unknown as Record<string, unknown>;
+  return Object.fromEntries(EXPLANATION_FIELDS.map((k) => [k, view[k]]));
 }
 
 function rankedView(d: Decision): Record<string, unknown>[] {
