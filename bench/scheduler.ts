@@ -12,6 +12,7 @@ import type { DeploymentSpec, Strategy } from '../domain/deployment.js';
 import type { Headroom } from '../domain/tenant.js';
 import { Tiers } from '../domain/tiers.js';
 import { seededRandom } from '../domain/random.js';
+import type { Decision } from '../scheduler/decision.js';
 import type { PlacementRequest } from '../scheduler/framework.js';
 import { createScheduler, EngineDecision } from '../scheduler/scheduler.js';
 import { createSnapshot } from '../scheduler/snapshot.js';
@@ -111,18 +112,27 @@ function measure(op: (i: number) => void, warmup: number, budgetMs: number): Tim
   return { perSecond: Math.round(count / elapsedS), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
+/** A fresh scheduler over `clouds`, placing the `i`-th request of the bench's pool (cycling through it). */
+function benchPlacer(clouds: Cloud[]): (i: number) => Decision {
+  const snap = createSnapshot(clouds, TIERS);
+  const scheduler = createScheduler({ tiers: TIERS });
+  const requests = benchRequests(256);
+  return (i) => scheduler.place(requests[i % requests.length] as PlacementRequest, snap);
+}
+
 /** Runs the benchmark and returns its BENCH lines. */
 export async function runSchedulerBench(sizes: readonly number[] = [100, 1_000, 10_000]): Promise<string[]> {
   const lines: string[] = [];
   for (const n of sizes) {
-    const snap = createSnapshot(benchFleet(n), TIERS);
-    const scheduler = createScheduler({ tiers: TIERS });
-    const requests = benchRequests(256);
+    const place = benchPlacer(benchFleet(n));
     let placed = 0;
-    const place = (i: number): void => {
-      if (scheduler.place(requests[i % requests.length] as PlacementRequest, snap).ok) placed++;
-    };
-    const t = measure(place, n >= 10_000 ? 2_000 : 20_000, 2_000);
+    const t = measure(
+      (i) => {
+        if (place(i).ok) placed++;
+      },
+      n >= 10_000 ? 2_000 : 20_000,
+      2_000,
+    );
     if (placed === 0) throw new Error('bench: no request was placed; the synthetic fleet is wrong');
     lines.push(`BENCH scheduler clouds=${n} decisions_per_s=${t.perSecond} p50_ms=${t.p50.toFixed(4)} p99_ms=${t.p99.toFixed(4)} cores=1`);
     await new Promise((resolve) => setImmediate(resolve));
@@ -149,12 +159,10 @@ export async function runStoredExplanationBench(sizes: readonly number[] = [1_00
     ['identical', identicalFleet],
   ] as const) {
     for (const n of sizes) {
-      const snap = createSnapshot(make(n), TIERS);
-      const scheduler = createScheduler({ tiers: TIERS });
-      const requests = benchRequests(256);
+      const place = benchPlacer(make(n));
       let bytes = 0;
       const admit = (i: number): void => {
-        const d = scheduler.place(requests[i % requests.length] as PlacementRequest, snap);
+        const d = place(i);
         if (!(d instanceof EngineDecision)) throw new Error('bench: the engine returns an EngineDecision');
         bytes += JSON.stringify(d.toStored()).length;
       };
