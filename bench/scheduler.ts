@@ -141,7 +141,7 @@ export async function runSchedulerBench(sizes: readonly number[] = [100, 1_000, 
 }
 
 /** `n` clouds alike in everything the scorers read: one kind of cluster registered `n` times. */
-export function identicalFleet(n: number): Cloud[] {
+function identicalFleet(n: number): Cloud[] {
   const one = benchFleet(1)[0] as Cloud;
   const kind: Cloud = { ...one, kind: 'kubernetes', tier: 'L3', tierExclusive: false, taints: [], condition: 'Ready', locality: 'cn/gd/c1' };
   return Array.from({ length: n }, (_, i) => ({ ...kind, id: `cloud-${String(i).padStart(5, '0')}`, zone: `z${i % 7}` }));

@@ -113,13 +113,12 @@ export interface PassingSlots {
  * Passes 1 and 2a over `passing` (the statically passing slots), into `cols`: capacity with held
  * replicas credited back, then quota, then utilisation and raw cost (pass 1); the weighted `base`
  * in registry order and the division's starting `key` of every feasible candidate (pass 2a). The
- * raw cost of candidate `i` is left in `cols.work[passing.slots.length + i]`. `cols.held` is
- * written only when the request holds replicas somewhere, and `cols.rank` not at all: the
- * readers take the tier rank from the snapshot, for the few candidates they read (pass 1 stores
- * only what every candidate needs). Adds the dynamic
- * rejections to `cols.counts` (which must already hold the static counts), returns the number of
- * feasible candidates and reports the number of dynamic rejections and the range of the keys in
- * `out`. `depthMemo` caches the locality depths per preference string for the snapshot lineage
+ * raw cost of candidate `i` is left in `cols.work[passing.slots.length + i]`. Pass 1 stores only
+ * what every candidate needs: `cols.held` only when the request holds replicas somewhere, and
+ * `cols.rank` not at all (readers take the tier rank from the snapshot for the few they read).
+ * Adds the dynamic rejections to `cols.counts` (which must already hold the static counts),
+ * returns the number of feasible candidates and reports the number of dynamic rejections and the
+ * range of the keys in `out`. `depthMemo` caches the locality depths per preference string for the snapshot lineage
  * (see {@link sharedDepths}). The decision then runs {@link selectTop}; the stored explanation
  * reads the keys to find the few candidates that can rank among the best.
  */

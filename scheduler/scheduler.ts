@@ -531,19 +531,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const kept = slotsOf(snap, keep);
     let nextKept = 0;
     const keptIndexes = new Set<number>();
+    // Shortlisted whatever their key: the chosen clouds, the cheapest and the dearest.
+    const always = (i: number): boolean => i === cheapest || i === dearest || keptIndexes.has(i);
     let out: number[] = [];
     for (let i = 0; i < count; i++) {
       const slot = slots[i] ?? 0;
       while (nextKept < kept.length && (kept[nextKept] ?? 0) < slot) nextKept++;
       if (kept[nextKept] === slot) keptIndexes.add(i);
-      if ((key[i] ?? 0) >= low || i === cheapest || i === dearest || kept[nextKept] === slot) out.push(i);
+      if ((key[i] ?? 0) >= low || always(i)) out.push(i);
     }
     // Many within reach of the best: of each class of alike candidates only the best `limit` by
     // draw can rank among the best `limit` (see alike.ts).
     if (2 * out.length > count) {
       const preference = req.spec.localityPreference;
       const depth = preference === undefined ? null : sharedDepths(snap, preference);
-      out = bestOfAlike(req, snap, slots, out, limit, depth, (i) => i === cheapest || i === dearest || keptIndexes.has(i));
+      out = bestOfAlike(req, snap, slots, out, limit, depth, always);
     }
     return 2 * out.length > count ? undefined : Int32Array.from(out, (i) => slots[i] ?? 0);
   }
