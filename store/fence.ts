@@ -23,12 +23,20 @@ export function fenced<T>(actor: Actor, op: Op<T>): Op<T> {
  * was never taken, nothing is newer). Not retryable: the writer is no longer the leader.
  */
 export function checkFence(fence: Fence, current: number | null): void {
-  if (current !== null && current > fence.token) {
-    throw new TianshuError(
-      'CONFLICT',
-      `fenced: lease "${fence.name}" is held with token ${current}, this write carries ${fence.token} (a newer leader took over)`,
-      { lease: fence.name, token: fence.token, current },
-      { retryable: false },
-    );
-  }
+  if (current !== null && isFencedOut(fence, current)) throw fencedOut(fence, current);
+}
+
+/** Whether a lease held with token `current` has been taken over since `fence` was acquired. */
+export function isFencedOut(fence: Fence, current: number): boolean {
+  return current > fence.token;
+}
+
+/** The error of a write refused because the lease named by `fence` is now held with token `current`. */
+export function fencedOut(fence: Fence, current: number): TianshuError {
+  return new TianshuError(
+    'CONFLICT',
+    `fenced: lease "${fence.name}" is held with token ${current}, this write carries ${fence.token} (a newer leader took over)`,
+    { lease: fence.name, token: fence.token, current },
+    { retryable: false },
+  );
 }

@@ -44,7 +44,7 @@ export async function openStore(url: string | undefined, options: StoreOptions =
   const resolved = resolveOptions(options);
   const where = parseStoreUrl(url);
   if (where.engine === 'sqlite') {
-    const engine = openSqliteEngine(where.path, resolved);
+    const engine = await openSqliteEngine(where.path, resolved);
     return new EngineStore(engine, engine.checkpointKey, resolved);
   }
   const engine = await openPostgresEngine(where.url, resolved);

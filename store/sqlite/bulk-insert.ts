@@ -2,17 +2,18 @@
  * Multi-row INSERTs for the group committer: the rows a batch adds to one table are collected and
  * written by statements of up to {@link MAX_ROWS} rows each (`INSERT … VALUES (…), (…), …`), so a
  * batch of admissions costs a handful of statement executions per table instead of one per row.
- * Rows keep the order they were added in (AUTOINCREMENT ids are assigned in that order).
+ * Rows keep the order they were added in (AUTOINCREMENT ids are assigned in that order). The
+ * statements are {@link WriteStep}s for the writer (`writer.ts`) to run.
  */
-import type Database from 'better-sqlite3';
+import type { WriteStep } from './batch-executor.js';
 
 /** Rows per statement: 64 rows of 10 columns stay far below SQLite's 32,766 bound parameters. */
 const MAX_ROWS = 64;
 
-/** Collects rows of one table and inserts them in as few statements as possible. */
+/** Collects rows of one table and turns them into as few statements as possible. */
 export class BulkInsert {
-  /** Statements by row count: powers of two up to {@link MAX_ROWS}, prepared when first needed. */
-  private readonly statements = new Map<number, Database.Statement>();
+  /** Statement SQL by row count: powers of two up to {@link MAX_ROWS}, built when first needed. */
+  private readonly statements = new Map<number, string>();
   /** Values of full chunks of {@link MAX_ROWS} rows, each bound as it is. */
   private full: unknown[][] = [];
   /** Values of the chunk being filled, allocated at its full size; `filled` of them are set. */
@@ -21,7 +22,6 @@ export class BulkInsert {
   private readonly chunkValues: number;
 
   constructor(
-    private readonly db: Database.Database,
     private readonly table: string,
     private readonly columns: readonly string[],
   ) {
@@ -42,26 +42,26 @@ export class BulkInsert {
     }
   }
 
-  /** Inserts every queued row; the queue is empty afterwards, also when a statement fails. */
-  flush(): void {
+  /** Appends the statements inserting every queued row to `steps`; the queue is empty afterwards. */
+  flushInto(steps: WriteStep[]): void {
     const full = this.full;
     const open = this.open;
     const filled = this.filled;
     this.clear();
-    for (const chunk of full) this.statement(MAX_ROWS).run(...chunk);
+    for (const chunk of full) steps.push([this.statement(MAX_ROWS), chunk, null]);
     // The rest in power-of-two pieces, so at most log2(MAX_ROWS) statements are ever prepared.
     const width = this.columns.length;
     let left = filled / width;
     let at = 0;
     for (let size = MAX_ROWS >> 1; left > 0; size >>= 1) {
       if (left < size) continue;
-      this.statement(size).run(...open.slice(at, at + size * width));
+      steps.push([this.statement(size), open.slice(at, at + size * width), null]);
       at += size * width;
       left -= size;
     }
   }
 
-  /** Forgets the queued rows (the batch failed before they were written). */
+  /** Forgets the queued rows (the batch failed before they were handed over). */
   clear(): void {
     if (this.full.length > 0) this.full = [];
     if (this.filled > 0) {
@@ -70,11 +70,11 @@ export class BulkInsert {
     }
   }
 
-  private statement(rows: number): Database.Statement {
+  private statement(rows: number): string {
     let s = this.statements.get(rows);
     if (s === undefined) {
       const row = `(${this.columns.map(() => '?').join(', ')})`;
-      s = this.db.prepare(`INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`);
+      s = `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
       this.statements.set(rows, s);
     }
     return s;

@@ -1,18 +1,21 @@
 /**
  * The SQLite engine: better-sqlite3 in WAL mode with `synchronous=FULL`, so an acknowledged write
- * has been fsynced. Throughput comes from group commit: every mutation queued during one turn of
- * the event loop is planned against the in-memory {@link Image} (each request seeing the ones
- * before it) and all of them are written in one `BEGIN IMMEDIATE` transaction — one fsync for the
- * batch. If the batch fails to write, the image is rebuilt from the file and each request is
+ * has been fsynced. Throughput comes from group commit: every mutation queued while the previous
+ * batch was being written is planned against the in-memory {@link Image} (each request seeing the
+ * ones before it) and all of them are written in one `BEGIN IMMEDIATE` transaction — one fsync for
+ * the batch — by the {@link Writer}: a thread with its own connection, so the event loop serves
+ * requests while the SQL, the fsync and the WAL checkpoints run. Reads use the engine's own
+ * connection. If the batch fails to write, the image is rebuilt from the file and each request is
  * retried in a transaction of its own, so one bad request cannot sink its neighbours.
  *
- * Another process writing the same file is noticed through `PRAGMA data_version` at the start of
- * each batch (under the write lock), and the image is reloaded before planning.
+ * Another process writing the same file is noticed by the writer through `PRAGMA data_version`
+ * under the batch's write lock; the batch is then refused as stale, the image reloaded and the
+ * batch planned again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Cloud } from '../../domain/cloud.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { TianshuError } from '../../domain/errors.js';
@@ -47,10 +50,14 @@ import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migratio
 import type { ResolvedOptions } from '../options.js';
 import { isoClock } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
+import type { WriteBatch, WriteOutcome, WriteStep } from './batch-executor.js';
 import { BulkInsert } from './bulk-insert.js';
+import { openConnection } from './connection.js';
 import { Image } from './image.js';
-import { checkFence } from '../fence.js';
+import { fencedOut } from '../fence.js';
 import { mapSqliteError } from './sqlite-errors.js';
+import type { Writer } from './writer.js';
+import { inlineWriter, startWriterThread } from './writer.js';
 
 interface Pending {
   readonly op: Op<unknown>;
@@ -101,34 +108,33 @@ class BatchWrites {
   }
 }
 
-/** Opens (creating if needed) the SQLite file at `path`, migrates it and loads the image. */
-export function openSqliteEngine(path: string, options: ResolvedOptions): SqliteEngine {
+/**
+ * Opens (creating if needed) the SQLite file at `path`, migrates it, starts the writer and loads
+ * the image — in that order, so that whatever another connection commits after the image is read
+ * is noticed by the writer's first batch.
+ */
+export async function openSqliteEngine(path: string, options: ResolvedOptions): Promise<SqliteEngine> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = openConnection(path, options.busyTimeoutMs);
   } catch (err) {
     throw mapSqliteError(err, path, options.busyTimeoutMs);
   }
+  let key: Buffer;
+  let writer: Writer;
   try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
-    // Read something first: a foreign or corrupt file fails here, before anything is written to it.
-    db.pragma('schema_version', { simple: true });
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal' && path !== ':memory:') throw new Error(`could not switch ${path} to WAL (journal_mode is ${String(mode)})`);
-    db.pragma('synchronous = FULL');
-    // A larger page cache and fewer, larger WAL checkpoints: durability is unchanged (every commit
-    // still fsyncs the WAL), the checkpoint's own fsyncs are just amortised over more commits.
-    db.pragma('cache_size = -65536');
-    db.pragma('wal_autocheckpoint = 4096');
-    db.pragma('foreign_keys = ON');
-    // Statement journals (the undo of one failed statement inside the open transaction, dropped at
-    // commit, never read after a crash) stay in memory: a batch's multi-row inserts outgrow the
-    // 64 KiB after which SQLite would otherwise spill them to a temporary file, write by write.
-    db.pragma('temp_store = MEMORY');
-    const key = migrate(db, path, options);
-    return new SqliteEngine(db, path, key, options);
+    key = migrate(db, path, options);
+    // `:memory:` is private to this connection: its writes run inline.
+    writer = path === ':memory:' ? inlineWriter(db) : await startWriterThread({ path, busyTimeoutMs: options.busyTimeoutMs });
   } catch (err) {
+    db.close();
+    throw mapSqliteError(err, path, options.busyTimeoutMs);
+  }
+  try {
+    return new SqliteEngine(db, path, key, options, writer);
+  } catch (err) {
+    await writer.close();
     db.close();
     throw mapSqliteError(err, path, options.busyTimeoutMs);
   }
@@ -160,6 +166,23 @@ function migrate(db: Database.Database, path: string, options: ResolvedOptions):
   }
 }
 
+/** The statements a batch writes with (run by the {@link Writer}, positional parameters). */
+const WRITE = {
+  cloudInsert: 'INSERT INTO clouds (id, kind, condition, data, allocated, version) VALUES (?, ?, ?, ?, ?, ?)',
+  cloudUpdate: 'UPDATE clouds SET kind = ?, condition = ?, data = ?, allocated = ?, version = ? WHERE id = ? AND version = ?',
+  cloudDelete: 'DELETE FROM clouds WHERE id = ? AND version = ?',
+  tenantInsert: 'INSERT INTO tenants (path, parent, display_name, quota, usage, usage_by_tier, version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  tenantUpdate: 'UPDATE tenants SET display_name = ?, quota = ?, usage = ?, usage_by_tier = ?, version = ? WHERE path = ? AND version = ?',
+  depUpdate: 'UPDATE deployments SET spec = ?, generation = ?, phase = ?, message = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?',
+  depDelete: 'DELETE FROM deployments WHERE id = ? AND version = ?',
+  slicesDelete: 'DELETE FROM slices WHERE deployment_id = ?',
+  idemPut: 'INSERT OR REPLACE INTO idempotency (tenant, key, spec_hash, deployment_id, created_at) VALUES (?, ?, ?, ?, ?)',
+  idemDelete: 'DELETE FROM idempotency WHERE tenant = ? AND key = ?',
+  auditPurge: 'DELETE FROM audit_events WHERE seq <= ?',
+  headSet: 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1',
+  checkpointInsert: 'INSERT INTO audit_checkpoints (seq, hash, time, signature, kind) VALUES (?, ?, ?, ?, ?)',
+} as const;
+
 /** The SQLite engine. */
 export class SqliteEngine implements Engine {
   readonly name = 'sqlite' as const;
@@ -170,7 +193,6 @@ export class SqliteEngine implements Engine {
   private flushing = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  private dataVersion = -1;
   private readonly ctx: OpContext;
   private readonly reader: StateReader;
   private readonly s;
@@ -181,49 +203,35 @@ export class SqliteEngine implements Engine {
     private readonly path: string,
     readonly checkpointKey: Buffer,
     private readonly options: ResolvedOptions,
+    private readonly writer: Writer,
   ) {
     this.ctx = { now: isoClock(options.clock), newId: options.newId, checkpointKey };
     this.s = {
       cloudAll: db.prepare('SELECT * FROM clouds ORDER BY id'),
       cloudOne: db.prepare('SELECT * FROM clouds WHERE id = ?'),
-      cloudInsert: db.prepare('INSERT INTO clouds (id, kind, condition, data, allocated, version) VALUES (?, ?, ?, ?, ?, ?)'),
-      cloudUpdate: db.prepare('UPDATE clouds SET kind = ?, condition = ?, data = ?, allocated = ?, version = ? WHERE id = ? AND version = ?'),
-      cloudDelete: db.prepare('DELETE FROM clouds WHERE id = ? AND version = ?'),
       tenantAll: db.prepare('SELECT * FROM tenants ORDER BY path'),
       tenantUnder: db.prepare("SELECT * FROM tenants WHERE path = @p OR substr(path, 1, length(@p) + 1) = @p || '/' ORDER BY path"),
       tenantOne: db.prepare('SELECT * FROM tenants WHERE path = ?'),
-      tenantInsert: db.prepare('INSERT INTO tenants (path, parent, display_name, quota, usage, usage_by_tier, version) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      tenantUpdate: db.prepare('UPDATE tenants SET display_name = ?, quota = ?, usage = ?, usage_by_tier = ?, version = ? WHERE path = ? AND version = ?'),
       depAll: db.prepare('SELECT * FROM deployments'),
       depOne: db.prepare('SELECT * FROM deployments WHERE id = ?'),
       depByName: db.prepare('SELECT * FROM deployments WHERE tenant = ? AND name = ?'),
-      depUpdate: db.prepare('UPDATE deployments SET spec = ?, generation = ?, phase = ?, message = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?'),
-      depDelete: db.prepare('DELETE FROM deployments WHERE id = ? AND version = ?'),
       slicesAll: db.prepare('SELECT * FROM slices'),
       slicesOf: db.prepare('SELECT * FROM slices WHERE deployment_id = ?'),
-      slicesDelete: db.prepare('DELETE FROM slices WHERE deployment_id = ?'),
       placementLatest: db.prepare('SELECT * FROM placements WHERE deployment_id = ? ORDER BY id DESC LIMIT 1'),
       idemAll: db.prepare('SELECT * FROM idempotency'),
-      idemPut: db.prepare('INSERT OR REPLACE INTO idempotency (tenant, key, spec_hash, deployment_id, created_at) VALUES (?, ?, ?, ?, ?)'),
-      idemDelete: db.prepare('DELETE FROM idempotency WHERE tenant = ? AND key = ?'),
       auditRange: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       auditPage: db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
       auditPagePrefix: db.prepare('SELECT * FROM audit_events WHERE seq > ? AND substr(object, 1, length(?)) = ? ORDER BY seq LIMIT ?'),
       auditPurgeScope: db.prepare('SELECT seq, hash FROM audit_events WHERE time < ? ORDER BY seq DESC LIMIT 1'),
       auditFirst: db.prepare('SELECT min(seq) FROM audit_events').pluck(),
-      auditPurge: db.prepare('DELETE FROM audit_events WHERE seq <= ?'),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
-      leaseToken: db.prepare('SELECT token FROM leader_lease WHERE name = ?'),
       headGet: db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
-      headSet: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
       checkpointAll: db.prepare('SELECT * FROM audit_checkpoints ORDER BY id'),
-      checkpointInsert: db.prepare('INSERT INTO audit_checkpoints (seq, hash, time, signature, kind) VALUES (?, ?, ?, ?, ?)'),
     };
     this.bulk = {
-      deployments: new BulkInsert(db, 'deployments', DEPLOYMENT_COLUMNS),
-      slices: new BulkInsert(db, 'slices', ['deployment_id', 'cloud_id', 'tier', 'replicas']),
-      placements: new BulkInsert(db, 'placements', PLACEMENT_COLUMNS),
-      audit: new BulkInsert(db, 'audit_events', AUDIT_COLUMNS),
+      deployments: new BulkInsert('deployments', DEPLOYMENT_COLUMNS),
+      slices: new BulkInsert('slices', ['deployment_id', 'cloud_id', 'tier', 'replicas']),
+      placements: new BulkInsert('placements', PLACEMENT_COLUMNS),
+      audit: new BulkInsert('audit_events', AUDIT_COLUMNS),
     };
     const s = this.s;
     const image = this.image;
@@ -285,93 +293,111 @@ export class SqliteEngine implements Engine {
   }
 
   private async runBatch(batch: readonly Pending[]): Promise<void> {
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-    } catch (err) {
-      const e = mapSqliteError(err, this.path, this.options.busyTimeoutMs);
-      for (const p of batch) p.reject(e);
-      return;
-    }
     const staged: Staged[] = [];
     const writes = new BatchWrites();
-    try {
-      if (this.s.dataVersion.get() !== this.dataVersion) this.reloadImage();
-      for (const p of batch) {
-        try {
-          const out = await p.op(this.reader, this.ctx);
-          if (out.kind === 'write' && out.mutation.fence !== undefined) {
-            const lease = this.s.leaseToken.get(out.mutation.fence.name) as { token: number } | undefined;
-            checkFence(out.mutation.fence, lease === undefined ? null : Number(lease.token));
-          }
-          if (out.kind === 'read') staged.push({ p, kind: 'read', value: out.value });
-          else {
-            const event = this.image.apply(out.mutation, this.ctx.now());
-            writes.add(out.mutation, event);
-            staged.push({ p, kind: 'write', result: out.mutation.result, event });
-          }
-        } catch (error) {
-          staged.push({ p, kind: 'error', error });
-        }
-      }
-      this.writeBatch(writes);
-      this.db.exec('COMMIT');
-    } catch (err) {
+    const fences: WriteBatch['fences'][number][] = [];
+    for (const p of batch) {
       try {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        this.reloadImage();
-      } catch (reloadErr) {
-        const e = mapSqliteError(reloadErr, this.path, this.options.busyTimeoutMs);
-        for (const p of batch) p.reject(e);
-        return;
+        const out = await p.op(this.reader, this.ctx);
+        if (out.kind === 'read') staged.push({ p, kind: 'read', value: out.value });
+        else {
+          const fence = out.mutation.fence;
+          if (fence !== undefined) fences.push({ request: staged.length, fence });
+          const event = this.image.apply(out.mutation, this.ctx.now());
+          writes.add(out.mutation, event);
+          staged.push({ p, kind: 'write', result: out.mutation.result, event });
+        }
+      } catch (error) {
+        staged.push({ p, kind: 'error', error });
       }
-      if (batch.length > 1) {
-        // Isolate the request that broke the batch: everyone else still commits.
-        for (const p of batch) await this.runBatch([p]);
-        return;
-      }
-      for (const p of batch) p.reject(mapSqliteError(err, this.path, this.options.busyTimeoutMs));
+    }
+    // Even a batch with nothing to write goes to the writer: its reads were served from the image,
+    // which the stale check holds to what is on disk.
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.writer.write({ checkStale: true, fences, steps: this.batchSteps(writes) });
+    } catch (err) {
+      // The writer is gone (UNAVAILABLE): whether this batch committed is unknown, so the image
+      // is read again from the file.
+      this.reloadAfterFailure(batch);
+      for (const p of batch) p.reject(err);
       return;
     }
-    this.image.pendingPlacements.clear();
-    for (const st of staged) {
-      if (st.kind === 'read') st.p.resolve(st.value);
-      else if (st.kind === 'error') st.p.reject(st.error);
-      else {
-        try {
-          st.p.resolve(st.result(st.event));
-        } catch (e) {
-          st.p.reject(e);
+    if (outcome.kind === 'committed') {
+      this.image.pendingPlacements.clear();
+      for (const st of staged) {
+        if (st.kind === 'read') st.p.resolve(st.value);
+        else if (st.kind === 'error') st.p.reject(st.error);
+        else {
+          try {
+            st.p.resolve(st.result(st.event));
+          } catch (e) {
+            st.p.reject(e);
+          }
         }
       }
+      return;
+    }
+    // Nothing was written: the image, which has the batch applied, is read again from the file.
+    if (!this.reloadAfterFailure(batch)) return;
+    // Another connection committed since the image was read: plan the batch again on its state.
+    if (outcome.kind === 'stale') return this.runBatch(batch);
+    if (batch.length > 1) {
+      // Isolate the request that broke the batch: everyone else still commits.
+      for (const p of batch) await this.runBatch([p]);
+      return;
+    }
+    for (const p of batch) p.reject(this.failure(outcome, fences));
+  }
+
+  /** The error of a one-request batch (or a checkpoint) that did not commit. */
+  private failure(outcome: Exclude<WriteOutcome, { kind: 'committed' }>, fences: WriteBatch['fences']): TianshuError {
+    if (outcome.kind === 'fenced') {
+      const fence = fences.find((f) => f.request === outcome.request)?.fence;
+      if (fence !== undefined) return fencedOut(fence, outcome.current);
+    }
+    const { code, message } = outcome.kind === 'failed' ? outcome : { code: null, message: `the writer answered "${outcome.kind}" where that cannot be` };
+    return mapSqliteError(Object.assign(new Error(message), code === null ? {} : { code }), this.path, this.options.busyTimeoutMs);
+  }
+
+  /** Reloads the image after a batch that did not commit; false (and the batch rejected) when even that fails. */
+  private reloadAfterFailure(batch: readonly Pending[]): boolean {
+    try {
+      this.reloadImage();
+      return true;
+    } catch (reloadErr) {
+      const e = mapSqliteError(reloadErr, this.path, this.options.busyTimeoutMs);
+      for (const p of batch) p.reject(e);
+      return false;
     }
   }
 
-  /** Writes the batch; rows touched several times in the batch are written once, in their final state. */
-  private writeBatch(writes: BatchWrites): void {
-    const s = this.s;
+  /**
+   * The statements that write the batch; rows touched several times in the batch are written
+   * once, in their final state.
+   */
+  private batchSteps(writes: BatchWrites): WriteStep[] {
+    const steps: WriteStep[] = [];
     const { clouds, tenants, deployments: deps, placements, events } = writes;
-    if (events.length === 0) return;
-    const one = (changes: number, what: string): void => {
-      if (changes !== 1) throw new Error(`version guard failed writing ${what}`);
-    };
+    if (events.length === 0) return steps;
     // Positional binding throughout: better-sqlite3 binds a named parameter by looking the
     // property up on the object, one look-up per column per row.
     for (const w of tenants.values()) {
       const key = w.key;
       if (w.next === null) continue;
       const r = tenantToRow(w.next, parentOf(key));
-      if (w.expected === null) s.tenantInsert.run(r.path, r.parent, r.display_name, r.quota, r.usage, r.usage_by_tier, r.version);
-      else one(s.tenantUpdate.run(r.display_name, r.quota, r.usage, r.usage_by_tier, r.version, r.path, w.expected).changes, `tenant ${key}`);
+      if (w.expected === null) steps.push([WRITE.tenantInsert, [r.path, r.parent, r.display_name, r.quota, r.usage, r.usage_by_tier, r.version], null]);
+      else steps.push([WRITE.tenantUpdate, [r.display_name, r.quota, r.usage, r.usage_by_tier, r.version, r.path, w.expected], `tenant ${key}`]);
     }
     for (const w of clouds.values()) {
       const key = w.key;
       if (w.next === null) continue;
       const r = cloudToRow(w.next);
-      if (w.expected === null) s.cloudInsert.run(r.id, r.kind, r.condition, r.data, r.allocated, r.version);
-      else one(s.cloudUpdate.run(r.kind, r.condition, r.data, r.allocated, r.version, r.id, w.expected).changes, `cloud ${key}`);
+      if (w.expected === null) steps.push([WRITE.cloudInsert, [r.id, r.kind, r.condition, r.data, r.allocated, r.version], null]);
+      else steps.push([WRITE.cloudUpdate, [r.kind, r.condition, r.data, r.allocated, r.version, r.id, w.expected], `cloud ${key}`]);
     }
     const bulk = this.bulk;
-    // Rows a failed batch queued but never wrote must not leak into this one.
+    // Rows a failed batch queued but never handed over must not leak into this one.
     for (const b of [bulk.deployments, bulk.slices, bulk.placements, bulk.audit]) b.clear();
     for (const w of deps.values()) {
       const key = w.key;
@@ -379,42 +405,43 @@ export class SqliteEngine implements Engine {
       if (w.expected === null) bulk.deployments.add(deploymentValues(w.next.deployment));
       else {
         const r = deploymentToRow(w.next.deployment);
-        one(s.depUpdate.run(r.spec, r.generation, r.phase, r.message, r.updated_at, r.version, r.id, w.expected).changes, `deployment ${key}`);
-        s.slicesDelete.run(key);
+        steps.push([WRITE.depUpdate, [r.spec, r.generation, r.phase, r.message, r.updated_at, r.version, r.id, w.expected], `deployment ${key}`]);
+        steps.push([WRITE.slicesDelete, [key], null]);
       }
       for (const sl of w.next.slices) bulk.slices.add([key, sl.cloudId, sl.tier, sl.replicas]);
     }
     // New deployments before their slices and placements (foreign keys); an updated deployment's
     // old slices were deleted above, before its new ones are inserted here.
-    bulk.deployments.flush();
-    bulk.slices.flush();
+    bulk.deployments.flushInto(steps);
+    bulk.slices.flushInto(steps);
     for (const p of placements) {
       const final = deps.get(p.deploymentId);
       if (final !== undefined && final.next === null) continue; // its deployment is gone by the end of the batch
       bulk.placements.add(placementValues(p));
     }
-    bulk.placements.flush();
+    bulk.placements.flushInto(steps);
     for (const w of deps.values()) {
       const key = w.key;
-      if (w.next === null && w.expected !== null) one(s.depDelete.run(key, w.expected).changes, `deployment ${key}`);
+      if (w.next === null && w.expected !== null) steps.push([WRITE.depDelete, [key, w.expected], `deployment ${key}`]);
     }
     for (const w of writes.idempotency) {
-      if (w.record === null) s.idemDelete.run(w.tenant, w.key);
-      else s.idemPut.run(w.tenant, w.key, w.record.specHash, w.record.deploymentId, w.record.createdAt);
+      if (w.record === null) steps.push([WRITE.idemDelete, [w.tenant, w.key], null]);
+      else steps.push([WRITE.idemPut, [w.tenant, w.key, w.record.specHash, w.record.deploymentId, w.record.createdAt], null]);
     }
     for (const purge of writes.purges) {
-      s.auditPurge.run(purge.throughSeq);
+      steps.push([WRITE.auditPurge, [purge.throughSeq], null]);
       const c = purge.checkpoint;
-      s.checkpointInsert.run(c.seq, c.hash, c.time, c.signature, c.kind);
+      steps.push([WRITE.checkpointInsert, [c.seq, c.hash, c.time, c.signature, c.kind], null]);
     }
     for (const w of clouds.values()) {
       const key = w.key;
-      if (w.next === null && w.expected !== null) one(s.cloudDelete.run(key, w.expected).changes, `cloud ${key}`);
+      if (w.next === null && w.expected !== null) steps.push([WRITE.cloudDelete, [key, w.expected], `cloud ${key}`]);
     }
     for (const e of events) bulk.audit.add(auditValues(e));
-    bulk.audit.flush();
+    bulk.audit.flushInto(steps);
     const last = events[events.length - 1];
-    if (last !== undefined) s.headSet.run(last.seq, last.hash);
+    if (last !== undefined) steps.push([WRITE.headSet, [last.seq, last.hash], null]);
+    return steps;
   }
 
   private reloadImage(): void {
@@ -433,7 +460,6 @@ export class SqliteEngine implements Engine {
         (s.idemAll.all() as IdempotencyRow[]).map(rowToIdempotency),
         this.head(),
       );
-      this.dataVersion = this.s.dataVersion.get() as number;
     };
     if (this.db.inTransaction) load();
     else this.db.transaction(load).deferred();
@@ -563,15 +589,16 @@ export class SqliteEngine implements Engine {
   }
 
   async storeCheckpoint(cp: StoredCheckpoint): Promise<void> {
-    // Never inside a batch's open transaction: wait until the committer is idle.
-    await this.whenIdle();
-    await this.guard(() => this.s.checkpointInsert.run(cp.seq, cp.hash, cp.time, cp.signature, cp.kind));
+    // Through the writer, in order with the batches; it plans nothing, so it needs no stale check.
+    const outcome = await this.writer.write({ checkStale: false, fences: [], steps: [[WRITE.checkpointInsert, [cp.seq, cp.hash, cp.time, cp.signature, cp.kind], null]] });
+    if (outcome.kind !== 'committed') throw this.failure(outcome, []);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.whenIdle();
     this.closed = true;
+    await this.writer.close();
     this.db.close();
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * Where the SQLite engine's group commits are executed ({@link BatchExecutor}): on a thread of its
+ * own with its own connection for a file, so the event loop goes on serving requests — and
+ * planning none, one batch being in flight — while the batch's SQL, its fsync and SQLite's WAL
+ * checkpoints run; inline on the engine's connection for `:memory:`.
+ */
+import { Worker } from 'node:worker_threads';
+import { TianshuError } from '../../domain/errors.js';
+import type { WriteBatch, WriteOutcome } from './batch-executor.js';
+import { BatchExecutor } from './batch-executor.js';
+import type Database from 'better-sqlite3';
+
+/** Executes write batches in the order they are given. */
+export interface Writer {
+  /** Resolves with the batch's outcome; rejects (UNAVAILABLE) only when the writer itself is gone. */
+  write(batch: WriteBatch): Promise<WriteOutcome>;
+  /** Finishes the batches already given, then closes the writer's connection. */
+  close(): Promise<void>;
+}
+
+/** What the writer thread is started with. */
+export interface WriterThreadData {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+}
+
+/** Messages to the writer thread. */
+export type ToWriter = { readonly kind: 'write'; readonly id: number; readonly batch: WriteBatch } | { readonly kind: 'close' };
+
+/** Messages from the writer thread. */
+export type FromWriter =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'done'; readonly id: number; readonly outcome: WriteOutcome }
+  | { readonly kind: 'open-failed'; readonly code: string | null; readonly message: string };
+
+/** A writer on the engine's own connection, on the event loop. */
+export function inlineWriter(db: Database.Database): Writer {
+  const executor = new BatchExecutor(db);
+  return {
+    write: (batch) => Promise.resolve(executor.run(batch)),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Starts the writer thread on `path` and resolves once its connection is open and configured (so
+ * that any commit by another connection after this resolves is one its batches will notice).
+ * Rejects with what opening the file threw, as an Error carrying SQLite's `code`.
+ */
+export function startWriterThread(data: WriterThreadData): Promise<Writer> {
+  const worker = spawn(data);
+  const pending = new Map<number, (o: WriteOutcome) => void>();
+  const rejects = new Map<number, (e: unknown) => void>();
+  let nextId = 0;
+  let gone: TianshuError | null = null;
+  let closing: Promise<void> | null = null;
+
+  const stop = (why: string): void => {
+    gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why}); writes are refused until the service restarts`, { path: data.path });
+    for (const reject of rejects.values()) reject(gone);
+    pending.clear();
+    rejects.clear();
+  };
+
+  return new Promise<Writer>((resolve, reject) => {
+    // Until the thread is ready, the first failure it reports rejects the start (the rest are moot).
+    let ready = false;
+    worker.on('message', (m: FromWriter) => {
+      if (m.kind === 'ready') {
+        ready = true;
+        resolve(writer);
+      } else if (m.kind === 'open-failed') {
+        reject(Object.assign(new Error(m.message), m.code === null ? {} : { code: m.code }));
+      } else {
+        const done = pending.get(m.id);
+        pending.delete(m.id);
+        rejects.delete(m.id);
+        done?.(m.outcome);
+      }
+    });
+    worker.on('error', (err) => {
+      if (!ready) reject(err);
+      stop(err instanceof Error ? err.message : String(err));
+    });
+    worker.on('exit', (code) => {
+      if (!ready) reject(new Error(`the SQLite writer thread exited with code ${code} before opening ${data.path}`));
+      stop(closing === null ? `exit code ${code}` : 'closed');
+    });
+
+    const writer: Writer = {
+      write(batch) {
+        if (gone !== null) return Promise.reject(gone);
+        const id = nextId++;
+        return new Promise<WriteOutcome>((done, fail) => {
+          pending.set(id, done);
+          rejects.set(id, fail);
+          worker.postMessage({ kind: 'write', id, batch } satisfies ToWriter);
+        });
+      },
+      close() {
+        closing ??= new Promise<void>((closed) => {
+          if (gone !== null) return closed();
+          worker.once('exit', () => closed());
+          worker.postMessage({ kind: 'close' } satisfies ToWriter);
+        });
+        return closing;
+      },
+    };
+  });
+}
+
+/**
+ * The writer thread. From the compiled build its entry is `writer-thread.js`; when this module
+ * runs from its TypeScript source (the tests, `npm run dev`), the thread loads `writer-thread.ts`
+ * through the same loader, tsx, which a worker does not inherit.
+ */
+function spawn(data: WriterThreadData): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./writer-thread.js', here), { workerData: data });
+  const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./writer-thread.ts', here).href);
+  return new Worker(`import(${loader}).then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData: data });
+}

@@ -1,0 +1,69 @@
+/**
+ * The SQLite engine's writer thread, seen through the store: a write waiting for another
+ * connection's lock leaves the event loop free, so timers fire and reads are answered meanwhile;
+ * and a commit by another connection is noticed under the next batch's lock, which is then planned
+ * again on the state that includes it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ZERO } from '../domain/resources.js';
+import { cloudToRow } from '../store/codec.js';
+import { openStore } from '../store/open.js';
+import { OPERATOR, cloud, spec } from './store/fixtures.js';
+import { firstFit } from './store/planner.js';
+
+describe('SQLite writer thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tianshu-writer-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps the event loop free while a write waits for another connection's lock", async () => {
+    const path = join(dir, 'locked.db');
+    const store = await openStore(path, { busyTimeoutMs: 10_000 });
+    await store.registerCloud(OPERATOR, cloud('c1'));
+    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const write = store.admitDeployment(OPERATOR, spec('gd', 'web', 1), firstFit()).finally(() => {
+      settled = true;
+    });
+    try {
+      // Were the write waiting on the event loop, this timer would fire only once the lock was
+      // given up on (after the 10 s busy timeout), with the write settled by then.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(settled).toBe(false);
+      expect((await store.getCloud('c1'))?.allocated.cpu).toBe(0);
+      expect((await store.listDeployments({ first: 10 })).items).toEqual([]);
+      expect(settled).toBe(false);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    const admitted = await write;
+    expect(admitted.deployment.slices).toEqual([{ cloudId: 'c1', replicas: 1 }]);
+    expect((await store.getCloud('c1'))?.allocated.cpu).toBe(1_000);
+    expect(await store.checkLedger()).toEqual([]);
+    expect((await store.verifyAudit()).ok).toBe(true);
+    await store.close();
+  });
+
+  it('plans on what another connection committed since the last batch', async () => {
+    const path = join(dir, 'shared.db');
+    const store = await openStore(path);
+    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
+    await store.registerCloud(OPERATOR, cloud('full', { cpu: 500 }));
+    // Another process on the same file registers a cloud behind this store's back.
+    const other = new Database(path);
+    const r = cloudToRow({ ...cloud('foreign'), allocated: ZERO, version: 1 });
+    other.prepare('INSERT INTO clouds (id, kind, condition, data, allocated, version) VALUES (?, ?, ?, ?, ?, ?)').run(r.id, r.kind, r.condition, r.data, r.allocated, r.version);
+    other.close();
+    const admitted = await store.admitDeployment(OPERATOR, spec('gd', 'web', 2), firstFit());
+    expect(admitted.deployment.slices).toEqual([{ cloudId: 'foreign', replicas: 2 }]);
+    expect((await store.getCloud('foreign'))?.allocated.cpu).toBe(2_000);
+    expect(await store.checkLedger()).toEqual([]);
+    await store.close();
+  });
+});
