@@ -1,14 +1,16 @@
 /**
  * The SQLite engine's writer thread, seen through the store: a write waiting for another
- * connection's lock leaves the event loop free, so timers fire and reads are answered meanwhile;
- * and a commit by another connection is noticed under the next batch's lock, which is then planned
- * again on the state that includes it.
+ * connection's lock leaves the event loop free, so timers fire and reads are answered meanwhile; a
+ * batch the database refuses is retried request by request, so only the bad one fails; and a
+ * commit by another connection is noticed under the next batch's lock, which is then planned again
+ * on the state that includes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TianshuError } from '../domain/errors.js';
 import { ZERO } from '../domain/resources.js';
 import { cloudToRow } from '../store/codec.js';
 import { openStore } from '../store/open.js';
@@ -45,6 +47,27 @@ describe('SQLite writer thread', () => {
     const admitted = await write;
     expect(admitted.deployment.slices).toEqual([{ cloudId: 'c1', replicas: 1 }]);
     expect((await store.getCloud('c1'))?.allocated.cpu).toBe(1_000);
+    expect(await store.checkLedger()).toEqual([]);
+    expect((await store.verifyAudit()).ok).toBe(true);
+    await store.close();
+  });
+
+  it('fails a request the database refuses alone, committing the rest of its batch', async () => {
+    const path = join(dir, 'poison.db');
+    const store = await openStore(path);
+    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
+    await store.registerCloud(OPERATOR, cloud('c1'));
+    const other = new Database(path);
+    other.exec("CREATE TRIGGER poison BEFORE INSERT ON deployments WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned name'); END");
+    other.close();
+    // Requested in one tick: one batch, whose multi-row insert the trigger aborts as a whole.
+    const names = ['a', 'b', 'poison', 'c', 'd'];
+    const results = await Promise.allSettled(names.map((n) => store.admitDeployment(OPERATOR, spec('gd', n, 1), firstFit())));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const refused = results[2];
+    expect(refused?.status === 'rejected' ? (refused.reason as TianshuError) : null).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('poisoned name') });
+    expect((await store.listDeployments({ first: 10 })).items.map((d) => d.name).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect((await store.getCloud('c1'))?.allocated.cpu).toBe(4_000);
     expect(await store.checkLedger()).toEqual([]);
     expect((await store.verifyAudit()).ok).toBe(true);
     await store.close();

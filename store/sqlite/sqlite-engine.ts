@@ -315,12 +315,11 @@ export class SqliteEngine implements Engine {
     // which the stale check holds to what is on disk.
     let outcome: WriteOutcome;
     try {
-      outcome = await this.writer.write({ checkStale: true, fences, steps: this.batchSteps(writes) });
+      outcome = await this.commit(writes, fences);
     } catch (err) {
       // The writer is gone (UNAVAILABLE): whether this batch committed is unknown, so the image
       // is read again from the file.
-      this.reloadAfterFailure(batch);
-      for (const p of batch) p.reject(err);
+      if (this.reloadAfterFailure(batch)) for (const p of batch) p.reject(err);
       return;
     }
     if (outcome.kind === 'committed') {
@@ -348,6 +347,17 @@ export class SqliteEngine implements Engine {
       return;
     }
     for (const p of batch) p.reject(this.failure(outcome, fences));
+  }
+
+  /** Hands the batch's writes to the writer; a batch whose statements cannot be built fails as one that did not commit. */
+  private commit(writes: BatchWrites, fences: WriteBatch['fences']): Promise<WriteOutcome> {
+    let steps: WriteStep[];
+    try {
+      steps = this.batchSteps(writes);
+    } catch (err) {
+      return Promise.resolve({ kind: 'failed', code: null, message: `could not build the batch's statements: ${err instanceof Error ? err.message : String(err)}` });
+    }
+    return this.writer.write({ checkStale: true, fences, steps });
   }
 
   /** The error of a one-request batch (or a checkpoint) that did not commit. */
