@@ -579,9 +579,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     for (const o of rankShown(req, snap, ev, limit, keep)) {
       const view = snap.viewAt(cols.slots[o.i] ?? 0);
       if (view === undefined) continue;
-      // Hundredths as integers (see StoredRanking): the same numbers, m / 100 back.
+      // Hundredths as integers (see StoredRanking): the same numbers, m / 100 back. (For an
+      // integer m, (m / 100) × 100 is within an ulp of m, so rounding x × 100 once gives the m of
+      // round2(x).) Built by pushing, so the row stays a packed array, which JSON writes faster.
       const row: (string | number)[] = [view.cloud.id, Math.round(o.total * 100), maxReplicasOf(req, cols, o.i, view.tierRank)];
-      for (let k = 0; k < scorerNames.length; k++) row.push(Math.round(round2(terms[k]?.[o.i] ?? 0) * 100));
+      for (let k = 0; k < scorerNames.length; k++) row.push(Math.round((terms[k]?.[o.i] ?? 0) * 100));
       rows.push(row);
     }
     const ranking = rows.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], rows };
@@ -618,7 +620,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (!(limit < n)) return rankOrder(req, ev);
     const wv = weightVectors[req.spec.strategy];
     const { tie, slots, total } = ev.cols;
-    const keptSlots = new Set(slotsOf(snap, keep ?? []));
+    const keptSlots = slotsOf(snap, keep ?? []);
     // A cheap upper bound on a candidate's ranked total, so that most candidates are passed over
     // without rounding seven terms: the ranked total exceeds the unrounded one (`total`) by at
     // most the ranking slack.
@@ -628,7 +630,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const probe = { i: 0, total: 0, tie: 0 };
     for (let i = 0; i < n; i++) {
       const last = best.length === limit ? best[limit - 1] : undefined;
-      const isKept = keptSlots.has(slots[i] ?? -1);
+      const isKept = keptSlots.length > 0 && keptSlots.includes(slots[i] ?? -1);
       if (last !== undefined && !isKept) {
         const sum = total[i] ?? 0;
         if (sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total) continue;
@@ -652,8 +654,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       best[at] = e;
       if (best.length > limit) best.pop();
     }
-    const shown = new Set(best.map((e) => e.i));
-    const below = kept.filter((e) => !shown.has(e.i)).sort(byTotalThenTie);
+    // A kept candidate among the best is the very entry in `best`.
+    const below = kept.filter((e) => !best.includes(e)).sort(byTotalThenTie);
     return below.length === 0 ? best : best.concat(below);
   }
 
