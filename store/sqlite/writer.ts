@@ -92,9 +92,15 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
         if (gone !== null) return Promise.reject(gone);
         const id = nextId++;
         return new Promise<WriteOutcome>((done, fail) => {
+          try {
+            worker.postMessage({ kind: 'write', id, batch } satisfies ToWriter);
+          } catch (err) {
+            // A value that cannot be cloned: this batch is not written, the writer is fine.
+            done({ kind: 'failed', code: null, message: `could not hand the batch to the writer thread: ${err instanceof Error ? err.message : String(err)}` });
+            return;
+          }
           pending.set(id, done);
           rejects.set(id, fail);
-          worker.postMessage({ kind: 'write', id, batch } satisfies ToWriter);
         });
       },
       close() {
