@@ -13,7 +13,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TianshuError } from '../domain/errors.js';
 import { ZERO } from '../domain/resources.js';
 import { cloudToRow } from '../store/codec.js';
+import { EngineStore } from '../store/core.js';
 import { openStore } from '../store/open.js';
+import { resolveOptions } from '../store/options.js';
+import { openSqliteEngine } from '../store/sqlite/sqlite-engine.js';
+import type { Writer } from '../store/sqlite/writer.js';
+import { startWriterThread } from '../store/sqlite/writer.js';
 import { OPERATOR, cloud, spec } from './store/fixtures.js';
 import { firstFit } from './store/planner.js';
 
@@ -88,5 +93,28 @@ describe('SQLite writer thread', () => {
     expect((await store.getCloud('foreign'))?.allocated.cpu).toBe(2_000);
     expect(await store.checkLedger()).toEqual([]);
     await store.close();
+  });
+});
+
+describe('SQLite writer thread stopping', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tianshu-writer-stop-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses writes and reads once the writer thread has ended, so readiness fails', async () => {
+    const path = join(dir, 'stop.db');
+    let writer: Writer | null = null;
+    const engine = await openSqliteEngine(path, resolveOptions(), async (data) => (writer = await startWriterThread(data)));
+    const store = new EngineStore(engine, engine.checkpointKey, resolveOptions());
+    await store.registerCloud(OPERATOR, cloud('c1'));
+    expect(writer).not.toBeNull();
+    const w = writer as unknown as Writer;
+    expect(w.failure).toBeNull();
+    // The thread ends behind the engine's back (as a crash would end it).
+    await w.close();
+    expect(w.failure).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('writer thread') });
+    await expect(w.write({ checkStale: false, fences: [], steps: [] })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(store.createTenant(OPERATOR, 'gd', 'Guangdong')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(store.getCloud('c1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await engine.close();
   });
 });

@@ -56,7 +56,7 @@ import { openConnection } from './connection.js';
 import { Image } from './image.js';
 import { fencedOut } from '../fence.js';
 import { mapSqliteError } from './sqlite-errors.js';
-import type { Writer } from './writer.js';
+import type { Writer, WriterThreadData } from './writer.js';
 import { inlineWriter, startWriterThread } from './writer.js';
 
 interface Pending {
@@ -111,9 +111,10 @@ class BatchWrites {
 /**
  * Opens (creating if needed) the SQLite file at `path`, migrates it, starts the writer and loads
  * the image — in that order, so that whatever another connection commits after the image is read
- * is noticed by the writer's first batch.
+ * is noticed by the writer's first batch. `startWriter` starts the writer thread (a seam for the
+ * tests, which keep a handle on it).
  */
-export async function openSqliteEngine(path: string, options: ResolvedOptions): Promise<SqliteEngine> {
+export async function openSqliteEngine(path: string, options: ResolvedOptions, startWriter: (data: WriterThreadData) => Promise<Writer> = startWriterThread): Promise<SqliteEngine> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
@@ -126,7 +127,7 @@ export async function openSqliteEngine(path: string, options: ResolvedOptions): 
   try {
     key = migrate(db, path, options);
     // `:memory:` is private to this connection: its writes run inline.
-    writer = path === ':memory:' ? inlineWriter(db) : await startWriterThread({ path, busyTimeoutMs: options.busyTimeoutMs });
+    writer = path === ':memory:' ? inlineWriter(db) : await startWriter({ path, busyTimeoutMs: options.busyTimeoutMs });
   } catch (err) {
     db.close();
     throw mapSqliteError(err, path, options.busyTimeoutMs);
@@ -493,6 +494,10 @@ export class SqliteEngine implements Engine {
   }
 
   private guard<T>(fn: () => T): Promise<T> {
+    // Without its writer the store cannot take writes: reads refuse too, so readiness probes fail
+    // and the service is restarted rather than left half working.
+    const stopped = this.writer.failure;
+    if (stopped !== null && !this.closed) return Promise.reject(stopped);
     try {
       return Promise.resolve(fn());
     } catch (err) {

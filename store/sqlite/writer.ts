@@ -16,6 +16,8 @@ export interface Writer {
   write(batch: WriteBatch): Promise<WriteOutcome>;
   /** Finishes the batches already given, then closes the writer's connection. */
   close(): Promise<void>;
+  /** Why the writer stopped (UNAVAILABLE), or null while it runs. */
+  readonly failure: TianshuError | null;
 }
 
 /** What the writer thread is started with. */
@@ -39,6 +41,7 @@ export function inlineWriter(db: Database.Database): Writer {
   return {
     write: (batch) => Promise.resolve(executor.run(batch)),
     close: () => Promise.resolve(),
+    failure: null,
   };
 }
 
@@ -56,7 +59,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
   let closing: Promise<void> | null = null;
 
   const stop = (why: string): void => {
-    gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why}); writes are refused until the service restarts`, { path: data.path });
+    gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why}); the store is unavailable until the service restarts`, { path: data.path });
     for (const reject of rejects.values()) reject(gone);
     pending.clear();
     rejects.clear();
@@ -110,6 +113,9 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
           worker.postMessage({ kind: 'close' } satisfies ToWriter);
         });
         return closing;
+      },
+      get failure() {
+        return gone;
       },
     };
   });
