@@ -5,9 +5,12 @@
  * commit by another connection is noticed under the next batch's lock, which is then planned again
  * on the state that includes it.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TianshuError } from '../domain/errors.js';
@@ -92,6 +95,31 @@ describe('SQLite writer thread', () => {
     expect(admitted.deployment.slices).toEqual([{ cloudId: 'foreign', replicas: 2 }]);
     expect((await store.getCloud('foreign'))?.allocated.cpu).toBe(2_000);
     expect(await store.checkLedger()).toEqual([]);
+    await store.close();
+  });
+});
+
+describe('SQLite writer thread and the process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tianshu-writer-exit-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('does not keep an idle process alive, as the connection it stands for would not', async () => {
+    const path = join(dir, 'forgotten.db');
+    const open = pathToFileURL(join(import.meta.dirname, '../store/open.ts')).href;
+    // Opens a store, writes, and ends its script without closing the store.
+    const script = `const { openStore } = await import(${JSON.stringify(open)});
+      const store = await openStore(${JSON.stringify(path)});
+      await store.createTenant({ subject: 't', role: 'operator', tenant: null }, 'gd', 'Guangdong');
+      process.stdout.write('WROTE\\n');`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const hung = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(hung);
+    expect({ code, signal, out }).toEqual({ code: 0, signal: null, out: 'WROTE\n' });
+    const store = await openStore(path);
+    expect((await store.getTenant('gd'))?.displayName).toBe('Guangdong');
     await store.close();
   });
 });

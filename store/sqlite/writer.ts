@@ -52,6 +52,9 @@ export function inlineWriter(db: Database.Database): Writer {
  */
 export function startWriterThread(data: WriterThreadData): Promise<Writer> {
   const worker = spawn(data);
+  // Like the connection it replaces, an idle writer does not keep the process alive; a batch in
+  // flight does, until it is answered.
+  worker.unref();
   const pending = new Map<number, (o: WriteOutcome) => void>();
   const rejects = new Map<number, (e: unknown) => void>();
   let nextId = 0;
@@ -78,6 +81,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
         const done = pending.get(m.id);
         pending.delete(m.id);
         rejects.delete(m.id);
+        if (pending.size === 0) worker.unref();
         done?.(m.outcome);
       }
     });
@@ -102,6 +106,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
             done({ kind: 'failed', code: null, message: `could not hand the batch to the writer thread: ${err instanceof Error ? err.message : String(err)}` });
             return;
           }
+          if (pending.size === 0) worker.ref();
           pending.set(id, done);
           rejects.set(id, fail);
         });
@@ -109,6 +114,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
       close() {
         closing ??= new Promise<void>((closed) => {
           if (gone !== null) return closed();
+          worker.ref();
           worker.once('exit', () => closed());
           worker.postMessage({ kind: 'close' } satisfies ToWriter);
         });
