@@ -16,24 +16,40 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TianshuError } from '../domain/errors.js';
 import { ZERO } from '../domain/resources.js';
 import { cloudToRow } from '../store/codec.js';
+import type { TianshuStore } from '../store/core.js';
 import { EngineStore } from '../store/core.js';
 import { openStore } from '../store/open.js';
+import type { StoreOptions } from '../store/options.js';
 import { resolveOptions } from '../store/options.js';
 import { openSqliteEngine } from '../store/sqlite/sqlite-engine.js';
 import type { Writer } from '../store/sqlite/writer.js';
 import { startWriterThread } from '../store/sqlite/writer.js';
+import type { NewCloud } from '../store/store.js';
 import { OPERATOR, cloud, spec } from './store/fixtures.js';
 import { firstFit } from './store/planner.js';
+
+/** The ledger matches the slices, the audit chain verifies; then the store is closed. */
+async function expectConsistentAndClose(store: TianshuStore): Promise<void> {
+  expect(await store.checkLedger()).toEqual([]);
+  expect((await store.verifyAudit()).ok).toBe(true);
+  await store.close();
+}
 
 describe('SQLite writer thread', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tianshu-writer-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("keeps the event loop free while a write waits for another connection's lock", async () => {
-    const path = join(dir, 'locked.db');
-    const store = await openStore(path, { busyTimeoutMs: 10_000 });
-    await store.registerCloud(OPERATOR, cloud('c1'));
+  /** A store on a new file in `dir`, with tenant gd and `clouds` registered. */
+  async function storeWith(name: string, clouds: readonly NewCloud[], options: StoreOptions = {}): Promise<{ path: string; store: TianshuStore }> {
+    const path = join(dir, name);
+    const store = await openStore(path, options);
     await store.createTenant(OPERATOR, 'gd', 'Guangdong');
+    for (const c of clouds) await store.registerCloud(OPERATOR, c);
+    return { path, store };
+  }
+
+  it("keeps the event loop free while a write waits for another connection's lock", async () => {
+    const { path, store } = await storeWith('locked.db', [cloud('c1')], { busyTimeoutMs: 10_000 });
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
     let settled = false;
@@ -55,16 +71,11 @@ describe('SQLite writer thread', () => {
     const admitted = await write;
     expect(admitted.deployment.slices).toEqual([{ cloudId: 'c1', replicas: 1 }]);
     expect((await store.getCloud('c1'))?.allocated.cpu).toBe(1_000);
-    expect(await store.checkLedger()).toEqual([]);
-    expect((await store.verifyAudit()).ok).toBe(true);
-    await store.close();
+    await expectConsistentAndClose(store);
   });
 
   it('fails a request the database refuses alone, committing the rest of its batch', async () => {
-    const path = join(dir, 'poison.db');
-    const store = await openStore(path);
-    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
-    await store.registerCloud(OPERATOR, cloud('c1'));
+    const { path, store } = await storeWith('poison.db', [cloud('c1')]);
     const other = new Database(path);
     other.exec("CREATE TRIGGER poison BEFORE INSERT ON deployments WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned name'); END");
     other.close();
@@ -76,16 +87,11 @@ describe('SQLite writer thread', () => {
     expect(refused?.status === 'rejected' ? (refused.reason as TianshuError) : null).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('poisoned name') });
     expect((await store.listDeployments({ first: 10 })).items.map((d) => d.name).sort()).toEqual(['a', 'b', 'c', 'd']);
     expect((await store.getCloud('c1'))?.allocated.cpu).toBe(4_000);
-    expect(await store.checkLedger()).toEqual([]);
-    expect((await store.verifyAudit()).ok).toBe(true);
-    await store.close();
+    await expectConsistentAndClose(store);
   });
 
   it('plans on what another connection committed since the last batch', async () => {
-    const path = join(dir, 'shared.db');
-    const store = await openStore(path);
-    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
-    await store.registerCloud(OPERATOR, cloud('full', { cpu: 500 }));
+    const { path, store } = await storeWith('shared.db', [cloud('full', { cpu: 500 })]);
     // Another process on the same file registers a cloud behind this store's back.
     const other = new Database(path);
     const r = cloudToRow({ ...cloud('foreign'), allocated: ZERO, version: 1 });
@@ -94,8 +100,7 @@ describe('SQLite writer thread', () => {
     const admitted = await store.admitDeployment(OPERATOR, spec('gd', 'web', 2), firstFit());
     expect(admitted.deployment.slices).toEqual([{ cloudId: 'foreign', replicas: 2 }]);
     expect((await store.getCloud('foreign'))?.allocated.cpu).toBe(2_000);
-    expect(await store.checkLedger()).toEqual([]);
-    await store.close();
+    await expectConsistentAndClose(store);
   });
 });
 
