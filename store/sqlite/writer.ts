@@ -52,20 +52,16 @@ export function inlineWriter(db: Database.Database): Writer {
  */
 export function startWriterThread(data: WriterThreadData): Promise<Writer> {
   const worker = spawn(data);
-  // Like the connection it replaces, an idle writer does not keep the process alive; a batch in
-  // flight does, until it is answered.
-  worker.unref();
-  const pending = new Map<number, (o: WriteOutcome) => void>();
-  const rejects = new Map<number, (e: unknown) => void>();
+  /** The batches handed over and not yet answered, by id. */
+  const inFlight = new Map<number, { readonly done: (o: WriteOutcome) => void; readonly fail: (e: unknown) => void }>();
   let nextId = 0;
   let gone: TianshuError | null = null;
   let closing: Promise<void> | null = null;
 
   const stop = (why: string): void => {
     gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why}); the store is unavailable until the service restarts`, { path: data.path });
-    for (const reject of rejects.values()) reject(gone);
-    pending.clear();
-    rejects.clear();
+    for (const { fail } of inFlight.values()) fail(gone);
+    inFlight.clear();
   };
 
   return new Promise<Writer>((resolve, reject) => {
@@ -74,15 +70,17 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
     worker.on('message', (m: FromWriter) => {
       if (m.kind === 'ready') {
         ready = true;
+        // Like the connection it stands for, an idle writer does not keep the process alive; a
+        // batch in flight does, until it is answered.
+        worker.unref();
         resolve(writer);
       } else if (m.kind === 'open-failed') {
         reject(Object.assign(new Error(m.message), m.code === null ? {} : { code: m.code }));
       } else {
-        const done = pending.get(m.id);
-        pending.delete(m.id);
-        rejects.delete(m.id);
-        if (pending.size === 0) worker.unref();
-        done?.(m.outcome);
+        const batch = inFlight.get(m.id);
+        inFlight.delete(m.id);
+        if (inFlight.size === 0) worker.unref();
+        batch?.done(m.outcome);
       }
     });
     worker.on('error', (err) => {
@@ -106,9 +104,8 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
             done({ kind: 'failed', code: null, message: `could not hand the batch to the writer thread: ${err instanceof Error ? err.message : String(err)}` });
             return;
           }
-          if (pending.size === 0) worker.ref();
-          pending.set(id, done);
-          rejects.set(id, fail);
+          if (inFlight.size === 0) worker.ref();
+          inFlight.set(id, { done, fail });
         });
       },
       close() {
