@@ -34,7 +34,14 @@ export type WriteOutcome =
   | { readonly kind: 'committed' }
   | { readonly kind: 'stale' }
   | { readonly kind: 'fenced'; readonly request: number; readonly current: number }
-  | { readonly kind: 'failed'; readonly code: string | null; readonly message: string };
+  | Failed;
+
+/** A failure as it crosses from the writer thread: SQLite's error code (if any) and message. */
+export interface Failed {
+  readonly kind: 'failed';
+  readonly code: string | null;
+  readonly message: string;
+}
 
 /** Runs {@link WriteBatch}es on one connection, one transaction each. */
 export class BatchExecutor {
@@ -55,7 +62,7 @@ export class BatchExecutor {
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (err) {
-      return failed(err);
+      return failureOf(err);
     }
     try {
       if (batch.checkStale) {
@@ -86,7 +93,7 @@ export class BatchExecutor {
       } catch {
         // The failure that got us here is the one to report.
       }
-      return failed(err);
+      return failureOf(err);
     }
   }
 
@@ -101,7 +108,12 @@ export class BatchExecutor {
 }
 
 /** A thrown better-sqlite3 error (or any other) as a `failed` outcome, keeping SQLite's code. */
-function failed(err: unknown): WriteOutcome {
+export function failureOf(err: unknown): Failed {
   const code = (err as { code?: unknown } | null)?.code;
   return { kind: 'failed', code: typeof code === 'string' ? code : null, message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The Error better-sqlite3 threw for a {@link Failed}, code and all (what `mapSqliteError` reads). */
+export function errorOf(f: Pick<Failed, 'code' | 'message'>): Error {
+  return Object.assign(new Error(f.message), f.code === null ? {} : { code: f.code });
 }

@@ -51,6 +51,7 @@ import type { ResolvedOptions } from '../options.js';
 import { isoClock } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
 import type { WriteBatch, WriteOutcome, WriteStep } from './batch-executor.js';
+import { errorOf, failureOf } from './batch-executor.js';
 import { BulkInsert } from './bulk-insert.js';
 import { openConnection } from './connection.js';
 import { Image } from './image.js';
@@ -356,7 +357,8 @@ export class SqliteEngine implements Engine {
     try {
       steps = this.batchSteps(writes);
     } catch (err) {
-      return Promise.resolve({ kind: 'failed', code: null, message: `could not build the batch's statements: ${err instanceof Error ? err.message : String(err)}` });
+      const { message } = failureOf(err);
+      return Promise.resolve({ kind: 'failed', code: null, message: `could not build the batch's statements: ${message}` });
     }
     return this.writer.write({ checkStale: true, fences, steps });
   }
@@ -367,8 +369,8 @@ export class SqliteEngine implements Engine {
       const fence = fences.find((f) => f.request === outcome.request)?.fence;
       if (fence !== undefined) return fencedOut(fence, outcome.current);
     }
-    const { code, message } = outcome.kind === 'failed' ? outcome : { code: null, message: `the writer answered "${outcome.kind}" where that cannot be` };
-    return mapSqliteError(Object.assign(new Error(message), code === null ? {} : { code }), this.path, this.options.busyTimeoutMs);
+    const failed = outcome.kind === 'failed' ? outcome : { code: null, message: `the writer answered "${outcome.kind}" where that cannot be` };
+    return mapSqliteError(errorOf(failed), this.path, this.options.busyTimeoutMs);
   }
 
   /** Reloads the image after a batch that did not commit; false (and the batch rejected) when even that fails. */

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { BatchExecutor } from './batch-executor.js';
+import { BatchExecutor, failureOf } from './batch-executor.js';
 import { openConnection } from './connection.js';
 import type { FromWriter, ToWriter, WriterThreadData } from './writer.js';
 
@@ -20,8 +20,8 @@ function open(): { db: Database.Database; executor: BatchExecutor } | null {
     const db = openConnection(data.path, data.busyTimeoutMs);
     return { db, executor: new BatchExecutor(db) };
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    send({ kind: 'open-failed', code: typeof code === 'string' ? code : null, message: err instanceof Error ? err.message : String(err) });
+    const { code, message } = failureOf(err);
+    send({ kind: 'open-failed', code, message });
     return null;
   }
 }

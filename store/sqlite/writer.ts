@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { TianshuError } from '../../domain/errors.js';
 import type { WriteBatch, WriteOutcome } from './batch-executor.js';
-import { BatchExecutor } from './batch-executor.js';
+import { BatchExecutor, errorOf } from './batch-executor.js';
 import type Database from 'better-sqlite3';
 
 /** Executes write batches in the order they are given. */
@@ -75,7 +75,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
         worker.unref();
         resolve(writer);
       } else if (m.kind === 'open-failed') {
-        reject(Object.assign(new Error(m.message), m.code === null ? {} : { code: m.code }));
+        reject(errorOf(m));
       } else {
         const batch = inFlight.get(m.id);
         inFlight.delete(m.id);
