@@ -16,9 +16,11 @@ export class BulkInsert {
   private readonly statements = new Map<number, string>();
   /** Values of full chunks of {@link MAX_ROWS} rows, each bound as it is. */
   private full: unknown[][] = [];
-  /** Values of the chunk being filled, allocated at its full size; `filled` of them are set. */
-  private open: unknown[];
-  private filled = 0;
+  /**
+   * Values of the chunk being filled. Grown by pushing, never preallocated: a holey array is
+   * cloned to the writer thread element by element as a sparse one, at twice the cost.
+   */
+  private open: unknown[] = [];
   private readonly chunkValues: number;
 
   constructor(
@@ -26,19 +28,15 @@ export class BulkInsert {
     private readonly columns: readonly string[],
   ) {
     this.chunkValues = MAX_ROWS * columns.length;
-    this.open = new Array<unknown>(this.chunkValues);
   }
 
   /** Queues one row, its values in the columns' order. */
   add(row: readonly unknown[]): void {
     const open = this.open;
-    let at = this.filled;
-    for (let i = 0; i < row.length; i++) open[at++] = row[i];
-    this.filled = at;
-    if (at === this.chunkValues) {
+    for (let i = 0; i < row.length; i++) open.push(row[i]);
+    if (open.length === this.chunkValues) {
       this.full.push(open);
-      this.open = new Array<unknown>(this.chunkValues);
-      this.filled = 0;
+      this.open = [];
     }
   }
 
@@ -46,12 +44,11 @@ export class BulkInsert {
   flushInto(steps: WriteStep[]): void {
     const full = this.full;
     const open = this.open;
-    const filled = this.filled;
     this.clear();
     for (const chunk of full) steps.push([this.statement(MAX_ROWS), chunk, null]);
     // The rest in power-of-two pieces, so at most log2(MAX_ROWS) statements are ever prepared.
     const width = this.columns.length;
-    let left = filled / width;
+    let left = open.length / width;
     let at = 0;
     for (let size = MAX_ROWS >> 1; left > 0; size >>= 1) {
       if (left < size) continue;
@@ -64,10 +61,7 @@ export class BulkInsert {
   /** Forgets the queued rows (the batch failed before they were handed over). */
   clear(): void {
     if (this.full.length > 0) this.full = [];
-    if (this.filled > 0) {
-      this.open = new Array<unknown>(this.chunkValues);
-      this.filled = 0;
-    }
+    if (this.open.length > 0) this.open = [];
   }
 
   private statement(rows: number): string {
