@@ -90,6 +90,25 @@ describe('SQLite writer thread', () => {
     await expectConsistentAndClose(store);
   });
 
+  it('answers a batch that could not take the lock at once, rather than waiting again per request', async () => {
+    const { path, store } = await storeWith('busy.db', [cloud('c1')], { busyTimeoutMs: 200 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    // Released five busy timeouts on: were the batch's requests retried one by one, each would wait
+    // for the lock again, and the last ones would get it.
+    const release = setTimeout(() => other.exec('COMMIT'), 1_000);
+    try {
+      const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((n) => store.admitDeployment(OPERATOR, spec('gd', n, 1), firstFit())));
+      expect(results.map((r) => (r.status === 'rejected' ? (r.reason as TianshuError).details.cause : r.status))).toEqual(['locked', 'locked', 'locked', 'locked', 'locked']);
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
+    expect((await store.admitDeployment(OPERATOR, spec('gd', 'after', 1), firstFit())).deployment.phase).toBe('Scheduled');
+    await expectConsistentAndClose(store);
+  });
+
   it('plans on what another connection committed since the last batch', async () => {
     const { path, store } = await storeWith('shared.db', [cloud('full', { cpu: 500 })]);
     // Another process on the same file registers a cloud behind this store's back.

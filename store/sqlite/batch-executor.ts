@@ -29,10 +29,15 @@ export interface WriteBatch {
   readonly steps: readonly WriteStep[];
 }
 
-/** How a batch ended. Only `committed` wrote anything. */
+/**
+ * How a batch ended. Only `committed` wrote anything. `unbegun`: the transaction could not even
+ * begin (another connection kept the lock past the busy timeout, or the file failed), so none of
+ * the batch's statements was tried.
+ */
 export type WriteOutcome =
   | { readonly kind: 'committed' }
   | { readonly kind: 'stale' }
+  | (Omit<Failed, 'kind'> & { readonly kind: 'unbegun' })
   | { readonly kind: 'fenced'; readonly request: number; readonly current: number }
   | Failed;
 
@@ -62,7 +67,7 @@ export class BatchExecutor {
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (err) {
-      return failureOf(err);
+      return { ...failureOf(err), kind: 'unbegun' };
     }
     try {
       if (batch.checkStale) {

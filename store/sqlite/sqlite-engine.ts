@@ -343,7 +343,8 @@ export class SqliteEngine implements Engine {
     if (!this.reloadAfterFailure(batch)) return;
     // Another connection committed since the image was read: plan the batch again on its state.
     if (outcome.kind === 'stale') return this.runBatch(batch);
-    if (batch.length > 1) {
+    // Retried one by one, requests the transaction never began for would each wait for the lock again.
+    if (batch.length > 1 && outcome.kind !== 'unbegun') {
       // Isolate the request that broke the batch: everyone else still commits.
       for (const p of batch) await this.runBatch([p]);
       return;
@@ -363,13 +364,13 @@ export class SqliteEngine implements Engine {
     return this.writer.write({ checkStale: true, fences, steps });
   }
 
-  /** The error of a one-request batch (or a checkpoint) that did not commit. */
+  /** The error of the requests of a batch (or a checkpoint) that did not commit, and is not retried. */
   private failure(outcome: Exclude<WriteOutcome, { kind: 'committed' }>, fences: WriteBatch['fences']): TianshuError {
     if (outcome.kind === 'fenced') {
       const fence = fences.find((f) => f.request === outcome.request)?.fence;
       if (fence !== undefined) return fencedOut(fence, outcome.current);
     }
-    const failed = outcome.kind === 'failed' ? outcome : { code: null, message: `the writer answered "${outcome.kind}" where that cannot be` };
+    const failed = outcome.kind === 'failed' || outcome.kind === 'unbegun' ? outcome : { code: null, message: `the writer answered "${outcome.kind}" where that cannot be` };
     return mapSqliteError(errorOf(failed), this.path, this.options.busyTimeoutMs);
   }
 
