@@ -266,13 +266,7 @@ export function fusedKeys(
   }
   const preference = req.spec.localityPreference;
   let depth: Uint8Array | null = null;
-  if (wLoc !== 0 && preference !== undefined) {
-    depth = depthMemo.get(preference) ?? null;
-    if (depth === null) {
-      depth = sharedDepths(snap, preference);
-      depthMemo.set(preference, depth);
-    }
-  }
+  if (wLoc !== 0 && preference !== undefined) depth = depthsFor(depthMemo, snap, preference);
   const full = preference === undefined ? 1 : depthOf(preference);
   // The weighted locality term per shared depth, wLoc × ((100 × depth) / full), computed once
   // rather than per cloud (the same products the per-cloud expression gives).
@@ -426,6 +420,19 @@ function selectionBound(key: Float64Array, count: number, want: number, min: num
     if (seen >= target) break;
   }
   return min + (b - 1) / scale;
+}
+
+/**
+ * The shared locality depth of every slot with `preference` ({@link sharedDepths}), from `memo`
+ * (the scheduler's per snapshot lineage) or computed into it: a pass over the whole fleet.
+ */
+export function depthsFor(memo: Map<string, Uint8Array>, snap: Snapshot, preference: string): Uint8Array {
+  let depth = memo.get(preference);
+  if (depth === undefined) {
+    depth = sharedDepths(snap, preference);
+    memo.set(preference, depth);
+  }
+  return depth;
 }
 
 /**

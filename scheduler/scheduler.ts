@@ -19,14 +19,13 @@ import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
 import { bestOfAlike } from './alike.js';
-import { completeCandidates, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
+import { completeCandidates, depthsFor, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
 import type { FusedKeysOut, FusedReasonIds, PassingSlots } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
 import { REASON_CODES, REASON_ID, REASONS } from './reasons.js';
 import type { ReasonCode } from './reasons.js';
 import { FILTERS, SCORERS } from './registry.js';
-import { sharedDepths } from './scorers/locality.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
@@ -544,7 +543,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // draw can rank among the best `limit` (see alike.ts).
     if (2 * out.length > count) {
       const preference = req.spec.localityPreference;
-      const depth = preference === undefined ? null : sharedDepths(snap, preference);
+      const depth = preference === undefined ? null : depthsFor(snap.memo(depthPrefix, newDepthTable), snap, preference);
       out = bestOfAlike(req, snap, slots, out, limit, depth, always);
     }
     return 2 * out.length > count ? undefined : Int32Array.from(out, (i) => slots[i] ?? 0);
