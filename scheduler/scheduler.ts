@@ -138,6 +138,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     cost: vectorOf(weights.cost),
     locality: vectorOf(weights.locality),
   };
+  // The scorers of non-zero weight per strategy, in scorer order: what a ranked total sums.
+  const weightedOf = (wv: readonly number[]): readonly number[] => wv.flatMap((w, k) => (w === 0 ? [] : [k]));
+  const weightedTerms: Record<keyof StrategyWeights, readonly number[]> = {
+    binpack: weightedOf(weightVectors.binpack),
+    spread: weightedOf(weightVectors.spread),
+    cost: weightedOf(weightVectors.cost),
+    locality: weightedOf(weightVectors.locality),
+  };
   // How far a ranked total — rounded terms, summed, rounded — can lie from the unrounded one:
   // half a hundredth per weight, plus half a hundredth for the final rounding.
   const slackOf = (wv: readonly number[]): number => wv.reduce((sum, w) => sum + 0.005 * Math.abs(w), 0.005);
@@ -440,6 +448,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // The explanation is built from one fresh evaluation into columns reused across calls: each
   // call materialises plain objects before returning, so nothing keeps pointing into them.
   const explainCols = newColumns(0, scorers.length);
+  const rankWindow = new RankWindow();
   // The fused keys need no per-scorer terms.
   const keyCols = newColumns(0, 0);
   const keysOut: FusedKeysOut = { dynamic: 0, keyMin: 0, keyMax: 0 };
@@ -546,7 +555,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const depth = preference === undefined ? null : depthsFor(snap.memo(depthPrefix, newDepthTable), snap, preference);
       out = bestOfAlike(req, snap, slots, out, limit, depth, always);
     }
-    return 2 * out.length > count ? undefined : Int32Array.from(out, (i) => slots[i] ?? 0);
+    if (2 * out.length > count) return undefined;
+    // A loop, not Int32Array.from with a mapping function, which costs a microsecond here.
+    const only = new Int32Array(out.length);
+    for (let j = 0; j < out.length; j++) only[j] = slots[out[j] ?? 0] ?? 0;
+    return only;
   }
 
   /**
@@ -589,20 +602,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return { ranking, omitted: feasible - rows.length };
   }
 
-  /** The ranked total of candidate `i`: Σ round2(term) × weight in scorer order, rounded. */
-  function rankedTotal(ev: Evaluation, wv: readonly number[], i: number): number {
+  /**
+   * The ranked total of candidate `i`: Σ round2(term) × weight in scorer order, rounded. Terms
+   * of weight 0 add exactly 0 (terms are finite), so only the weighted ones are read.
+   */
+  function rankedTotal(ev: Evaluation, strategy: keyof StrategyWeights, i: number): number {
     const terms = ev.cols.terms;
+    const wv = weightVectors[strategy];
+    const weighted = weightedTerms[strategy];
     let total = 0;
-    for (let k = 0; k < scorerNames.length; k++) total += round2(terms[k]?.[i] ?? 0) * (wv[k] ?? 0);
+    for (let j = 0; j < weighted.length; j++) {
+      const k = weighted[j] ?? 0;
+      total += round2(terms[k]?.[i] ?? 0) * (wv[k] ?? 0);
+    }
     return round2(total);
   }
 
   /** Every feasible candidate of an evaluation by ranked total, then tie-break draw, then candidate order. */
   function rankOrder(req: PreparedRequest, ev: Evaluation): RankEntry[] {
-    const wv = weightVectors[req.spec.strategy];
+    const strategy = req.spec.strategy;
     const tie = ev.cols.tie;
     const order: RankEntry[] = [];
-    for (let i = 0; i < ev.feasible; i++) order.push({ i, total: rankedTotal(ev, wv, i), tie: tie[i] ?? 0 });
+    for (let i = 0; i < ev.feasible; i++) order.push({ i, total: rankedTotal(ev, strategy, i), tie: tie[i] ?? 0 });
     // Array.prototype.sort is stable: equal totals and draws stay in candidate order.
     order.sort(byTotalThenTie);
     return order;
@@ -611,51 +632,47 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   /**
    * The candidates a bounded ranking shows, in rank order: the best `limit`, then any candidate
    * of a cloud in `keep` ranked below them. The same as filtering {@link rankOrder}, without
-   * sorting every feasible cloud to show sixteen: the best `limit` are kept in a small sorted
-   * list as the candidates stream by.
+   * sorting every feasible cloud to show eight: the best `limit` are kept in a small sorted
+   * window (columns reused across calls, no object per candidate) as the candidates stream by.
    */
   function rankShown(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep?: ReadonlySet<string>): RankEntry[] {
     const n = ev.feasible;
     if (!(limit < n)) return rankOrder(req, ev);
-    const wv = weightVectors[req.spec.strategy];
+    const strategy = req.spec.strategy;
     const { tie, slots, total } = ev.cols;
     const keptSlots = slotsOf(snap, keep ?? []);
     // A cheap upper bound on a candidate's ranked total, so that most candidates are passed over
     // without rounding seven terms: the ranked total exceeds the unrounded one (`total`) by at
     // most the ranking slack.
-    const slack = rankingSlack[req.spec.strategy];
-    const best: RankEntry[] = [];
+    const slack = rankingSlack[strategy];
+    const w = rankWindow.reserve(limit);
+    let size = 0;
     const kept: RankEntry[] = [];
-    const probe = { i: 0, total: 0, tie: 0 };
     for (let i = 0; i < n; i++) {
-      const last = best.length === limit ? best[limit - 1] : undefined;
+      const full = size === limit;
       const isKept = keptSlots.length > 0 && keptSlots.includes(slots[i] ?? -1);
-      if (last !== undefined && !isKept) {
+      if (full && !isKept) {
         const sum = total[i] ?? 0;
-        if (sum + slack + 1e-9 * (1 + Math.abs(sum)) < last.total) continue;
+        if (sum + slack + 1e-9 * (1 + Math.abs(sum)) < (w.total[limit - 1] ?? 0)) continue;
       }
-      probe.i = i;
-      probe.total = rankedTotal(ev, wv, i);
-      probe.tie = tie[i] ?? 0;
-      const loses = last !== undefined && ranksBefore(last, probe);
-      if (loses && !isKept) continue;
-      // An entry object only for the few that are kept or enter the best.
-      const e: RankEntry = { i, total: probe.total, tie: probe.tie };
-      if (isKept) kept.push(e);
-      if (loses) continue;
+      const t = rankedTotal(ev, strategy, i);
+      const d = tie[i] ?? 0;
+      if (isKept) kept.push({ i, total: t, tie: d });
+      if (full && w.before(limit - 1, t, d, i)) continue;
       // Insert after every entry ranked before it (later candidates lose exact ties, as in a stable sort).
-      let at = best.length;
-      best.push(e);
-      while (at > 0 && !ranksBefore(best[at - 1] as RankEntry, e)) {
-        best[at] = best[at - 1] as RankEntry;
+      let at = full ? limit - 1 : size++;
+      while (at > 0 && !w.before(at - 1, t, d, i)) {
+        w.move(at - 1, at);
         at--;
       }
-      best[at] = e;
-      if (best.length > limit) best.pop();
+      w.put(at, i, t, d);
     }
-    // A kept candidate among the best is the very entry in `best`.
-    const below = kept.filter((e) => !best.includes(e)).sort(byTotalThenTie);
-    return below.length === 0 ? best : best.concat(below);
+    const shown: RankEntry[] = [];
+    for (let k = 0; k < size; k++) shown.push({ i: w.index[k] ?? 0, total: w.total[k] ?? 0, tie: w.tie[k] ?? 0 });
+    if (kept.length === 0) return shown;
+    // Kept candidates below the best, in rank order (`kept` is in candidate order, the sort stable).
+    const below = kept.filter((e) => !w.holds(e.i, size)).sort(byTotalThenTie);
+    return below.length === 0 ? shown : shown.concat(below);
   }
 
   /**
@@ -676,7 +693,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       wanted += Math.min(c, perReason);
     }
     const out: Rejection[] = [];
-    const kept = new Uint32Array(counts.length);
+    if (wanted === 0) return { items: out, omitted: total };
+    // Examples kept so far per reason: a plain array, as allocating a small typed array costs
+    // more than the rest of a call that finds nothing rejected.
+    const kept: number[] = new Array<number>(counts.length).fill(0);
     const reasonBySlot = statics.reasonBySlot;
     for (let slot = 0; slot < snap.slotCount && out.length < wanted; slot++) {
       let id = reasonBySlot[slot] ?? 0;
@@ -1003,9 +1023,49 @@ function byTotalThenTie(a: RankEntry, b: RankEntry): number {
   return b.total - a.total || b.tie - a.tie;
 }
 
-/** True when `a` ranks before `b`: higher total, then higher draw, then earlier candidate. */
-function ranksBefore(a: RankEntry, b: RankEntry): boolean {
-  return a.total !== b.total ? a.total > b.total : a.tie !== b.tie ? a.tie > b.tie : a.i < b.i;
+/**
+ * The best candidates of a bounded ranking in rank order — higher total, then higher draw, then
+ * earlier candidate — as columns reused across calls.
+ */
+class RankWindow {
+  index = new Int32Array(16);
+  total = new Float64Array(16);
+  tie = new Float64Array(16);
+
+  /** Room for `n` entries. */
+  reserve(n: number): this {
+    if (this.index.length < n) {
+      this.index = new Int32Array(n);
+      this.total = new Float64Array(n);
+      this.tie = new Float64Array(n);
+    }
+    return this;
+  }
+
+  /** True when entry `k` ranks before candidate `i` of ranked total `t` and draw `d`. */
+  before(k: number, t: number, d: number, i: number): boolean {
+    const kt = this.total[k] ?? 0;
+    const kd = this.tie[k] ?? 0;
+    return kt !== t ? kt > t : kd !== d ? kd > d : (this.index[k] ?? 0) < i;
+  }
+
+  /** True when candidate `i` is among the first `size` entries. */
+  holds(i: number, size: number): boolean {
+    for (let k = 0; k < size; k++) if (this.index[k] === i) return true;
+    return false;
+  }
+
+  move(from: number, to: number): void {
+    this.index[to] = this.index[from] ?? 0;
+    this.total[to] = this.total[from] ?? 0;
+    this.tie[to] = this.tie[from] ?? 0;
+  }
+
+  put(k: number, i: number, t: number, d: number): void {
+    this.index[k] = i;
+    this.total[k] = t;
+    this.tie[k] = d;
+  }
 }
 
 /** True for the scorers whose terms the replica division adds itself as replicas land (not part of `base`). */
