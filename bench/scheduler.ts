@@ -148,7 +148,7 @@ function identicalFleet(n: number): Cloud[] {
 }
 
 /**
- * What every admission computes: the decision and its stored explanation (the best sixteen with
+ * What every admission computes: the decision and its stored explanation (the best eight with
  * their score breakdown, examples per reason), serialised as the store writes it; on the bench's
  * varied fleet and on a fleet of identical clouds, where every cloud ties with every other.
  */
