@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { SERVICE_NODE_FLAGS } from '../bin/node-flags.js';
 import type * as AuthModule from '../api/auth.js';
 import type * as EventsModule from '../api/events.js';
 import type * as ServerModule from '../api/server.js';
@@ -130,7 +131,7 @@ export async function run(): Promise<void> {
   const seconds = Number(process.env.BENCH_API_SECONDS ?? 5);
   const connections = Number(process.env.BENCH_API_CONNECTIONS ?? 100);
   // NODE_ENV=production as the image sets it (Dockerfile): graphql-js, for one, checks less per value then.
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, NODE_ENV: 'production', [CHILD_FLAG]: '1' }, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, NODE_ENV: 'production', [CHILD_FLAG]: '1' }, execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const ready = await new Promise<Ready>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Ready));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../config/schema.js';
+import { SERVICE_NODE_FLAGS } from '../bin/node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const chartDir = join(root, 'charts', 'tianshu');
@@ -237,13 +238,23 @@ describe('chart: agrees with the Dockerfile', () => {
   });
 
   it('has the entrypoint, command and paths the chart and NOTES use', () => {
-    expect(facts.entrypoint).toEqual(['node', 'dist/bin/tianshu.js']);
+    expect(facts.entrypoint).toEqual(['node', ...SERVICE_NODE_FLAGS, 'dist/bin/tianshu.js']);
     expect(facts.cmd).toEqual(['serve', '--config', '/etc/tianshu/config.yaml']);
     expect(facts.workdir).toBe('/app');
     // the data directory exists and belongs to the runtime user
     expect(facts.runs).toContain(values.dataDir);
     expect(facts.runs).toMatch(new RegExp(`chown ${facts.uid}:${facts.gid} ${values.dataDir}`));
     const notes = readFileSync(join(chartDir, 'templates', 'NOTES.txt'), 'utf8');
-    expect(notes).toContain(`-- ${facts.entrypoint.join(' ')} token --role operator`);
+    // A one-off command needs no tuned young generation.
+    expect(notes).toContain(`-- node dist/bin/tianshu.js token --role operator`);
+  });
+
+  it('starts node with the V8 flags of bin/node-flags.ts, as npm start does', () => {
+    expect(SERVICE_NODE_FLAGS.length).toBeGreaterThan(0);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain(`node ${SERVICE_NODE_FLAGS.join(' ')} dist/bin/tianshu.js serve`);
+    // The chart runs the image's ENTRYPOINT and only adds NODE_OPTIONS, where a minimum semi-space is refused.
+    const deployment = readFileSync(join(chartDir, 'templates', 'deployment.yaml'), 'utf8');
+    expect(deployment).not.toMatch(/semi-space/);
   });
 });
