@@ -74,12 +74,28 @@ export const STORED_EXPLANATION_BOUNDS: ExplanationBounds = Object.freeze({ rank
 
 /**
  * A ranking in columns: every ranked cloud of one decision carries the same scorer names and
- * weights (the strategy's), so they are written once and each cloud is a row
- * `[cloudId, total × 100, maxReplicas, ...scores × 100 in scorer order]`. Totals and scores are
- * rounded to hundredths, so × 100 they are integers, which JSON writes several times faster
- * than fractions; `m / 100` restores the very same number.
+ * weights (the strategy's), so they are written once, then one column per field in the order of
+ * `clouds`: `totals`, `maxReplicas`, and per scorer its `scores` — or a single number when every
+ * ranked cloud has that score (locality without a preference, no taints, nothing held: usually
+ * most of the scorers). Totals and scores are rounded to hundredths, so × 100 they are integers,
+ * which JSON writes several times faster than fractions; `m / 100` restores the very same number.
  */
 export interface StoredRanking {
+  readonly scorers: readonly string[];
+  readonly weights: readonly number[];
+  readonly clouds: readonly string[];
+  /** Ranked totals × 100. */
+  readonly totals: readonly number[];
+  readonly maxReplicas: readonly number[];
+  /** Per scorer: the clouds' scores × 100, or the one score × 100 that every cloud has. */
+  readonly scores: readonly (number | readonly number[])[];
+}
+
+/**
+ * The row form rankings were stored in before {@link StoredRanking}, still read: a row per cloud,
+ * `[cloudId, total × 100, maxReplicas, ...scores × 100 in scorer order]`.
+ */
+export interface StoredRankingRows {
   readonly scorers: readonly string[];
   readonly weights: readonly number[];
   readonly rows: readonly (readonly (string | number)[])[];
@@ -88,10 +104,21 @@ export interface StoredRanking {
 /**
  * The form a decision is stored in with every placement: the bounded explanation of
  * `toJSON()`, with `ranked` replaced by `rankedColumns` when the ranking is non-empty and
- * uniform (a sixth of the bytes: a 16-cloud ranking is ~6 KB as objects). Rows written in the
- * object form are valid stored decisions too. {@link decodeStoredDecision} restores the object form.
+ * uniform (an eighth of the bytes: an eight-cloud ranking is ~3 KB as objects). Rows written in
+ * the object form or with {@link StoredRankingRows} are valid stored decisions too.
+ * {@link decodeStoredDecision} restores the object form.
  */
-export type StoredDecision = Omit<Decision, 'ranked'> & { readonly ranked?: Decision['ranked']; readonly rankedColumns?: StoredRanking };
+export type StoredDecision = Omit<Decision, 'ranked'> & { readonly ranked?: Decision['ranked']; readonly rankedColumns?: StoredRanking | StoredRankingRows };
+
+/** Score columns as stored ({@link StoredRanking.scores}): a column of equal scores becomes that score. */
+export function foldScores(columns: readonly (readonly number[])[]): (number | readonly number[])[] {
+  return columns.map((column) => {
+    const first = column[0];
+    if (first === undefined) return column;
+    for (let i = 1; i < column.length; i++) if (column[i] !== first) return column;
+    return first;
+  });
+}
 
 /** A decision in the object form → its stored form; see {@link StoredDecision}. */
 export function encodeStoredDecision(d: Decision): StoredDecision {
@@ -99,22 +126,26 @@ export function encodeStoredDecision(d: Decision): StoredDecision {
   if (first === undefined) return d;
   const scorers = first.terms.map((t) => t.scorer);
   const weights = first.terms.map((t) => t.weight);
-  const rows: (string | number)[][] = [];
+  const clouds: string[] = [];
+  const totals: number[] = [];
+  const maxReplicas: number[] = [];
+  const columns: number[][] = scorers.map(() => []);
   for (const r of d.ranked) {
     if (r.terms.length !== scorers.length) return d;
     const total = centi(r.total);
     if (total === null) return d;
-    const row: (string | number)[] = [r.cloudId, total, r.maxReplicas];
+    clouds.push(r.cloudId);
+    totals.push(total);
+    maxReplicas.push(r.maxReplicas);
     for (let k = 0; k < r.terms.length; k++) {
       const t = r.terms[k];
       const score = t === undefined ? null : centi(t.score);
       if (t === undefined || score === null || t.scorer !== scorers[k] || !Object.is(t.weight, weights[k])) return d;
-      row.push(score);
+      columns[k]?.push(score);
     }
-    rows.push(row);
   }
   const { ok, assignments, ranked: _ranked, ...rest } = d;
-  return { ok, assignments, ...rest, rankedColumns: { scorers, weights, rows } };
+  return { ok, assignments, ...rest, rankedColumns: { scorers, weights, clouds, totals, maxReplicas, scores: foldScores(columns) } };
 }
 
 /** The stored form → the object form (the inverse of {@link encodeStoredDecision}, after a JSON round trip). */
@@ -122,13 +153,29 @@ export function decodeStoredDecision(stored: StoredDecision): Decision {
   const cols = stored.rankedColumns;
   if (cols === undefined) return stored as Decision;
   const { ok, assignments, rankedColumns: _cols, ranked: _ranked, ...tail } = stored;
-  const ranked = cols.rows.map((row) => ({
+  const ranked = 'rows' in cols ? rankedFromRows(cols) : rankedFromColumns(cols);
+  return { ok, assignments, ranked, ...tail };
+}
+
+function rankedFromColumns(cols: StoredRanking): RankedCloud[] {
+  return cols.clouds.map((cloudId, i) => ({
+    cloudId,
+    total: (cols.totals[i] ?? 0) / 100,
+    terms: cols.scorers.map((scorer, k) => {
+      const s = cols.scores[k] ?? 0;
+      return { scorer, score: (typeof s === 'number' ? s : (s[i] ?? 0)) / 100, weight: cols.weights[k] ?? 0 };
+    }),
+    maxReplicas: cols.maxReplicas[i] as number,
+  }));
+}
+
+function rankedFromRows(cols: StoredRankingRows): RankedCloud[] {
+  return cols.rows.map((row) => ({
     cloudId: String(row[0]),
     total: (row[1] as number) / 100,
     terms: cols.scorers.map((scorer, k) => ({ scorer, score: (row[3 + k] as number) / 100, weight: cols.weights[k] ?? 0 })),
     maxReplicas: row[2] as number,
   }));
-  return { ok, assignments, ranked, ...tail };
 }
 
 /** `x × 100` as an integer when that is exact (`m / 100 === x`), else null. */

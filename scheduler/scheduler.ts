@@ -13,7 +13,7 @@ import type { DeploymentSpec, PlacementSlice } from '../domain/deployment.js';
 import { scale, ZERO } from '../domain/resources.js';
 import type { Headroom } from '../domain/tenant.js';
 import type { Tiers } from '../domain/tiers.js';
-import { STORED_EXPLANATION_BOUNDS } from './decision.js';
+import { foldScores, STORED_EXPLANATION_BOUNDS } from './decision.js';
 import type { Decision, ExplanationBounds, RankedCloud, Rejection, ScoreTerm, StoredDecision, StoredRanking } from './decision.js';
 import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
@@ -462,7 +462,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     stored(req, snap, keep) {
       const b = STORED_EXPLANATION_BOUNDS;
       const { ev, feasible, rejections } = boundedEvaluation(req, snap, b.ranked, keep);
-      return { ranked: rankRowsFrom(req, snap, ev, b.ranked, keep, feasible), rejected: rejectionsFrom(req, snap, rejections, b.rejectedPerReason) };
+      return { ranked: rankColumnsFrom(req, snap, ev, b.ranked, keep, feasible), rejected: rejectionsFrom(req, snap, rejections, b.rejectedPerReason) };
     },
   };
 
@@ -584,22 +584,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   /** {@link rankFrom} in the stored column form (see {@link StoredRanking}): the same clouds, numbers and order, without an object per score term. */
-  function rankRowsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>, feasible: number): { ranking: StoredRanking | null; omitted: number } {
+  function rankColumnsFrom(req: PreparedRequest, snap: Snapshot, ev: Evaluation, limit: number, keep: ReadonlySet<string>, feasible: number): { ranking: StoredRanking | null; omitted: number } {
     const cols = ev.cols;
     const terms = cols.terms;
-    const rows: (string | number)[][] = [];
+    const clouds: string[] = [];
+    const totals: number[] = [];
+    const maxReplicas: number[] = [];
+    const columns: number[][] = scorerNames.map(() => []);
     for (const o of rankShown(req, snap, ev, limit, keep)) {
       const view = snap.viewAt(cols.slots[o.i] ?? 0);
       if (view === undefined) continue;
       // Hundredths as integers (see StoredRanking): the same numbers, m / 100 back. (For an
       // integer m, (m / 100) × 100 is within an ulp of m, so rounding x × 100 once gives the m of
-      // round2(x).) Built by pushing, so the row stays a packed array, which JSON writes faster.
-      const row: (string | number)[] = [view.cloud.id, Math.round(o.total * 100), maxReplicasOf(req, cols, o.i, view.tierRank)];
-      for (let k = 0; k < scorerNames.length; k++) row.push(Math.round((terms[k]?.[o.i] ?? 0) * 100));
-      rows.push(row);
+      // round2(x).)
+      clouds.push(view.cloud.id);
+      totals.push(Math.round(o.total * 100));
+      maxReplicas.push(maxReplicasOf(req, cols, o.i, view.tierRank));
+      for (let k = 0; k < columns.length; k++) columns[k]?.push(Math.round((terms[k]?.[o.i] ?? 0) * 100));
     }
-    const ranking = rows.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], rows };
-    return { ranking, omitted: feasible - rows.length };
+    const ranking = clouds.length === 0 ? null : { scorers: scorerNames, weights: weightVectors[req.spec.strategy], clouds, totals, maxReplicas, scores: foldScores(columns) };
+    return { ranking, omitted: feasible - clouds.length };
   }
 
   /**

@@ -4,7 +4,7 @@ import { benchFleet, benchRequests } from '../bench/scheduler.js';
 import { Tiers } from '../domain/tiers.js';
 import { aCloud, aSpec, headroomOf, TEST_TIERS } from '../test/builders.js';
 import { decodeStoredDecision, encodeStoredDecision, STORED_EXPLANATION_BOUNDS } from './decision.js';
-import type { Decision, RankedCloud, Rejection } from './decision.js';
+import type { Decision, RankedCloud, Rejection, StoredDecision } from './decision.js';
 import { createScheduler, EngineDecision } from './scheduler.js';
 import { createSnapshot } from './snapshot.js';
 
@@ -114,6 +114,45 @@ describe('the stored explanation', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('writes a score every ranked cloud shares once', () => {
+    // One tier, one city, no preference, no taints, nothing held: only binpack's term differs.
+    const d = decide(0, 12, 2);
+    if (!(d instanceof EngineDecision)) throw new Error('the engine returns an EngineDecision');
+    const stored = JSON.parse(JSON.stringify(d.toStored())) as StoredDecision;
+    const cols = stored.rankedColumns;
+    if (cols === undefined || 'rows' in cols) throw new Error('a ranking is stored in columns');
+    const scoreOf = (scorer: string): number | readonly number[] | undefined => cols.scores[cols.scorers.indexOf(scorer)];
+    for (const shared of ['locality', 'taints', 'sticky']) expect(typeof scoreOf(shared), shared).toBe('number');
+    expect(scoreOf('binpack')).toHaveLength(cols.clouds.length);
+    expect(decodeStoredDecision(stored)).toEqual(JSON.parse(JSON.stringify(d.toJSON())));
+  });
+
+  it('reads a ranking stored in the earlier row form', () => {
+    const stored = {
+      ok: true,
+      assignments: [{ cloudId: 'bench-20', replicas: 2 }],
+      rejected: [],
+      reasonCounts: {},
+      failure: null,
+      summary: '2 replicas placed on 1/24 clouds',
+      demand: { cpu: 20, memory: 32, gpu: 0, instances: 0 },
+      considered: 24,
+      rankedColumns: {
+        scorers: ['binpack', 'cost'],
+        weights: [1, 0.1],
+        rows: [
+          ['bench-20', 6000, 62498750, 5000, 10000],
+          ['bench-21', 5750, 62498687, 4750, 7500],
+        ],
+      },
+      omitted: { ranked: 22, rejected: 0 },
+    } satisfies StoredDecision;
+    expect(decodeStoredDecision(stored).ranked).toEqual([
+      { cloudId: 'bench-20', total: 60, terms: [{ scorer: 'binpack', score: 50, weight: 1 }, { scorer: 'cost', score: 100, weight: 0.1 }], maxReplicas: 62498750 },
+      { cloudId: 'bench-21', total: 57.5, terms: [{ scorer: 'binpack', score: 47.5, weight: 1 }, { scorer: 'cost', score: 75, weight: 0.1 }], maxReplicas: 62498687 },
+    ]);
   });
 
   it('stores a small fleet whole, with nothing omitted', () => {
