@@ -131,30 +131,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const scorerNames = scorers.map((sc) => sc.name);
   // The scorers the division adds itself (left out of an evaluation's `base`).
   const divisionTermIndexes = scorerNames.flatMap((name, k) => (addedByDivision(name) ? [k] : []));
-  const vectorOf = (w: Weights): readonly number[] => scorers.map((sc) => w[sc.name]);
-  const weightVectors: Record<keyof StrategyWeights, readonly number[]> = {
-    binpack: vectorOf(weights.binpack),
-    spread: vectorOf(weights.spread),
-    cost: vectorOf(weights.cost),
-    locality: vectorOf(weights.locality),
-  };
+  const weightVectors = byStrategy((strategy) => scorers.map((sc) => weights[strategy][sc.name]));
   // The scorers of non-zero weight per strategy, in scorer order: what a ranked total sums.
-  const weightedOf = (wv: readonly number[]): readonly number[] => wv.flatMap((w, k) => (w === 0 ? [] : [k]));
-  const weightedTerms: Record<keyof StrategyWeights, readonly number[]> = {
-    binpack: weightedOf(weightVectors.binpack),
-    spread: weightedOf(weightVectors.spread),
-    cost: weightedOf(weightVectors.cost),
-    locality: weightedOf(weightVectors.locality),
-  };
+  const weightedTerms = byStrategy((strategy) => weightVectors[strategy].flatMap((w, k) => (w === 0 ? [] : [k])));
   // How far a ranked total — rounded terms, summed, rounded — can lie from the unrounded one:
   // half a hundredth per weight, plus half a hundredth for the final rounding.
-  const slackOf = (wv: readonly number[]): number => wv.reduce((sum, w) => sum + 0.005 * Math.abs(w), 0.005);
-  const rankingSlack: Record<keyof StrategyWeights, number> = {
-    binpack: slackOf(weightVectors.binpack),
-    spread: slackOf(weightVectors.spread),
-    cost: slackOf(weightVectors.cost),
-    locality: slackOf(weightVectors.locality),
-  };
+  const rankingSlack = byStrategy((strategy) => weightVectors[strategy].reduce((sum, w) => sum + 0.005 * Math.abs(w), 0.005));
 
   /** The slots of the clouds named in `ids` that the snapshot holds, ascending. */
   function slotsOf(snap: Snapshot, ids: Iterable<string>): number[] {
@@ -923,6 +905,11 @@ function capacityReplicas(req: PreparedRequest, snap: Snapshot, slot: number): n
     n = Math.min(n, Math.floor(Math.max(0, (snap.free[slot * R + r] ?? 0) + h * nr) / nr));
   }
   return n;
+}
+
+/** A table with one entry per strategy, each computed by `f`. */
+function byStrategy<T>(f: (strategy: keyof StrategyWeights) => T): Record<keyof StrategyWeights, T> {
+  return { binpack: f('binpack'), spread: f('spread'), cost: f('cost'), locality: f('locality') };
 }
 
 function mergeWeights(overrides: SchedulerOptions['weights']): StrategyWeights {
