@@ -220,7 +220,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // client-chosen operation name is not one).
   if (deps.metrics !== undefined) await app.register(metricsPlugin, { metrics: deps.metrics });
 
-  app.get('/healthz', () => ({ status: 'ok' }));
+  // Liveness: only what a restart mends fails it (a store that is merely unreachable fails readiness).
+  app.get('/healthz', async (_request, reply) => {
+    const broken = deps.store.broken;
+    if (broken === null) return { status: 'ok' };
+    return reply.code(503).send({ status: 'broken', store: deps.store.engine, reason: production ? 'store broken' : broken.message });
+  });
   app.get('/readyz', async (_request, reply) => {
     try {
       // A keyed read touches the database without scanning it.

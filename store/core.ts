@@ -54,6 +54,10 @@ export class EngineStore implements TianshuStore {
     return this.e.name;
   }
 
+  get broken(): TianshuError | null {
+    return this.e.broken;
+  }
+
   private run<T>(op: () => Op<T>): Promise<T> {
     if (this.closed) return Promise.reject(new TianshuError('UNAVAILABLE', 'the store is closed'));
     try {

@@ -10,6 +10,7 @@
  */
 import type { Cloud } from '../domain/cloud.js';
 import type { Deployment, Phase } from '../domain/deployment.js';
+import type { TianshuError } from '../domain/errors.js';
 import type { Tenant, TenantPath } from '../domain/tenant.js';
 import type { AuditDraft, AuditSource, ChainHead, StoredCheckpoint } from './audit-chain.js';
 import type { LedgerEntry, SliceRecord } from './ledger.js';
@@ -146,6 +147,8 @@ export interface ReadModel {
 /** One storage engine. */
 export interface Engine extends ReadModel {
   readonly name: 'sqlite' | 'postgres';
+  /** Why the engine can no longer work in this process, or null (see `Store.broken`). */
+  readonly broken: TianshuError | null;
   /** Runs `op` and applies its mutation atomically (re-running it on a version conflict). */
   execute<T>(op: Op<T>): Promise<T>;
   readonly audit: AuditSource;

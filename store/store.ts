@@ -10,6 +10,7 @@
 import type { Cloud, CloudCondition } from '../domain/cloud.js';
 import type { Deployment, DeploymentSpec, Phase, PlacementSlice } from '../domain/deployment.js';
 import type { Headroom, Quota, Tenant, TenantPath } from '../domain/tenant.js';
+import type { TianshuError } from '../domain/errors.js';
 import type { Decision } from '../scheduler/decision.js';
 
 /** Who did something, for the audit trail and for scoping. */
@@ -128,6 +129,12 @@ export interface Admission {
 /** Durable state. Both engines pass the same test suite. */
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Why this store can no longer work in this process (the SQLite writer thread could not be kept
+   * running), or null. Unlike a database that is unreachable for a while, only a restart of the
+   * service mends it, so the liveness probe reports it.
+   */
+  readonly broken: TianshuError | null;
 
   // --- clouds -----------------------------------------------------------------------------
   listClouds(): Promise<readonly Cloud[]>;

@@ -3,6 +3,9 @@
  * SQLite store seeded with the demo fleet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TianshuError } from '../domain/errors.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { codeOf, specInput, startHarness } from './api-harness.js';
 import type { Harness } from './api-harness.js';
 
@@ -336,6 +339,23 @@ describe('api rate limit and production mode', () => {
       expect((await h.gql('{ __typename }', {}, op)).body.data).toEqual({ __typename: 'Query' });
     } finally {
       await h.close();
+    }
+  });
+
+  it('fails liveness only once the store is broken for good, and readiness with it', async () => {
+    const real = await openStore(':memory:');
+    const broken = new TianshuError('UNAVAILABLE', 'the SQLite writer thread stopped, and a new one could not be started');
+    // What a SQLite store is once its writer has given up: it says so, and refuses reads.
+    const store = Object.create(real, { broken: { value: broken }, getCloud: { value: () => Promise.reject(broken) } }) as Store;
+    const h = await startHarness({ demo: false, deps: { store } });
+    try {
+      const live = await h.app.inject({ url: '/healthz' });
+      expect(live.statusCode).toBe(503);
+      expect(live.json()).toEqual({ status: 'broken', store: 'sqlite', reason: broken.message });
+      expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(503);
+    } finally {
+      await h.close();
+      await real.close();
     }
   });
 

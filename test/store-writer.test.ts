@@ -3,7 +3,8 @@
  * connection's lock leaves the event loop free, so timers fire and reads are answered meanwhile; a
  * batch the database refuses is retried request by request, so only the bad one fails; and a
  * commit by another connection is noticed under the next batch's lock, which is then planned again
- * on the state that includes it.
+ * on the state that includes it; a thread that ends is replaced, and the batch it had in flight
+ * neither lost nor written twice, until threads are lost too often.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,8 +23,8 @@ import { openStore } from '../store/open.js';
 import type { StoreOptions } from '../store/options.js';
 import { resolveOptions } from '../store/options.js';
 import { openSqliteEngine } from '../store/sqlite/sqlite-engine.js';
-import type { Writer } from '../store/sqlite/writer.js';
-import { startWriterThread } from '../store/sqlite/writer.js';
+import type { Writer, WriterThreadData } from '../store/sqlite/writer.js';
+import { startWriterThread, WRITER_RESTARTS_PER_MINUTE } from '../store/sqlite/writer.js';
 import type { NewCloud } from '../store/store.js';
 import { OPERATOR, cloud, spec } from './store/fixtures.js';
 import { firstFit } from './store/planner.js';
@@ -148,25 +149,71 @@ describe('SQLite writer thread and the process', () => {
   });
 });
 
-describe('SQLite writer thread stopping', () => {
+describe('SQLite writer thread lost', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tianshu-writer-stop-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses writes and reads once the writer thread has ended, so readiness fails', async () => {
-    const path = join(dir, 'stop.db');
-    let writer: Writer | null = null;
-    const engine = await openSqliteEngine(path, resolveOptions(), async (data) => (writer = await startWriterThread(data)));
+  /**
+   * A store whose writer threads can be made to end: `lose('before')` makes the next batch's
+   * thread end before the batch is run, `lose('after')` after it committed, both before the answer
+   * reaches the engine — as a crash of the thread would. `started` counts the threads.
+   */
+  async function losableStore(name: string): Promise<{ store: TianshuStore; lose: (when: 'before' | 'after') => void; started: () => number; engine: Awaited<ReturnType<typeof openSqliteEngine>> }> {
+    let pending: 'before' | 'after' | null = null;
+    let count = 0;
+    const start = async (data: WriterThreadData): Promise<Writer> => {
+      const w = await startWriterThread(data);
+      count++;
+      return {
+        async write(batch) {
+          const when = pending;
+          pending = null;
+          if (when === null) return w.write(batch);
+          if (when === 'after') expect((await w.write(batch)).kind).toBe('committed');
+          await w.close();
+          throw new Error('the thread ended');
+        },
+        close: () => w.close(),
+        get failure() {
+          return w.failure;
+        },
+      };
+    };
+    const engine = await openSqliteEngine(join(dir, name), resolveOptions(), start);
     const store = new EngineStore(engine, engine.checkpointKey, resolveOptions());
+    await store.createTenant(OPERATOR, 'gd', 'Guangdong');
     await store.registerCloud(OPERATOR, cloud('c1'));
-    expect(writer).not.toBeNull();
-    const w = writer as unknown as Writer;
-    expect(w.failure).toBeNull();
-    // The thread ends behind the engine's back (as a crash would end it).
-    await w.close();
-    expect(w.failure).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('writer thread') });
-    await expect(w.write({ checkStale: false, fences: [], steps: [] })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    await expect(store.createTenant(OPERATOR, 'gd', 'Guangdong')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    await expect(store.getCloud('c1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    return { store, engine, lose: (when) => (pending = when), started: () => count };
+  }
+
+  it.each(['before', 'after'] as const)('answers a batch whose thread ended %s it committed, once, and goes on with a new thread', async (when) => {
+    const { store, lose, started } = await losableStore(`lost-${when}.db`);
+    expect(started()).toBe(1);
+    lose(when);
+    const admitted = await store.admitDeployment(OPERATOR, spec('gd', 'web', 2), firstFit());
+    expect(admitted.deployment.phase).toBe('Scheduled');
+    // Committed exactly once, whichever way the thread ended; the next write is on a new thread.
+    expect((await store.listDeployments({ under: 'gd', first: 10 })).items.map((d) => d.name)).toEqual(['web']);
+    await store.admitDeployment(OPERATOR, spec('gd', 'api', 1), firstFit());
+    expect(started()).toBe(2);
+    expect(store.broken).toBeNull();
+    await expectConsistentAndClose(store);
+  });
+
+  it(`gives up after ${WRITER_RESTARTS_PER_MINUTE} lost threads in a minute: writes and reads refuse, and the store says it is broken`, async () => {
+    const { store, engine, lose, started } = await losableStore('lost-often.db');
+    for (let i = 0; i < WRITER_RESTARTS_PER_MINUTE; i++) {
+      lose('before');
+      await store.createTenant(OPERATOR, `t${i}`, `Tenant ${i}`);
+    }
+    expect(started()).toBe(1 + WRITER_RESTARTS_PER_MINUTE);
+    expect(store.broken).toBeNull();
+    lose('before');
+    const refused = { code: 'UNAVAILABLE', message: expect.stringContaining('writer thread') };
+    await expect(store.createTenant(OPERATOR, 'last', 'Last')).rejects.toMatchObject(refused);
+    expect(store.broken).toMatchObject(refused);
+    expect(started()).toBe(1 + WRITER_RESTARTS_PER_MINUTE);
+    await expect(store.getCloud('c1')).rejects.toMatchObject(refused);
     await engine.close();
   });
 });

@@ -171,6 +171,8 @@ export async function openPostgresEngine(url: string, options: ResolvedOptions):
 /** The PostgreSQL engine. */
 export class PostgresEngine implements Engine {
   readonly name = 'postgres' as const;
+  /** A pool reconnects by itself: an unreachable database makes the store unready, never broken. */
+  readonly broken = null;
   readonly audit: AuditSource;
   private readonly ctx: OpContext;
   private closed = false;

@@ -50,15 +50,15 @@ import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from '../migrations/migratio
 import type { ResolvedOptions } from '../options.js';
 import { isoClock } from '../options.js';
 import type { AuditEvent, Page, PlacementRecord } from '../store.js';
-import type { WriteBatch, WriteOutcome, WriteStep } from './batch-executor.js';
+import type { WriteBatch, WriteStep } from './batch-executor.js';
 import { errorOf, failureOf } from './batch-executor.js';
 import { BulkInsert } from './bulk-insert.js';
 import { openConnection } from './connection.js';
 import { Image } from './image.js';
 import { fencedOut } from '../fence.js';
 import { mapSqliteError } from './sqlite-errors.js';
-import type { Writer, WriterThreadData } from './writer.js';
-import { inlineWriter, startWriterThread } from './writer.js';
+import type { Writer, WriterOutcome, WriterThreadData } from './writer.js';
+import { inlineWriter, startWriterThread, supervisedWriter } from './writer.js';
 
 interface Pending {
   readonly op: Op<unknown>;
@@ -113,7 +113,7 @@ class BatchWrites {
  * Opens (creating if needed) the SQLite file at `path`, migrates it, starts the writer and loads
  * the image — in that order, so that whatever another connection commits after the image is read
  * is noticed by the writer's first batch. `startWriter` starts the writer thread (a seam for the
- * tests, which keep a handle on it).
+ * tests, which keep a handle on it), again whenever the thread is lost (see {@link supervisedWriter}).
  */
 export async function openSqliteEngine(path: string, options: ResolvedOptions, startWriter: (data: WriterThreadData) => Promise<Writer> = startWriterThread): Promise<SqliteEngine> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -128,7 +128,8 @@ export async function openSqliteEngine(path: string, options: ResolvedOptions, s
   try {
     key = migrate(db, path, options);
     // `:memory:` is private to this connection: its writes run inline.
-    writer = path === ':memory:' ? inlineWriter(db) : await startWriter({ path, busyTimeoutMs: options.busyTimeoutMs });
+    const data: WriterThreadData = { path, busyTimeoutMs: options.busyTimeoutMs };
+    writer = path === ':memory:' ? inlineWriter(db) : supervisedWriter(await startWriter(data), () => startWriter(data));
   } catch (err) {
     db.close();
     throw mapSqliteError(err, path, options.busyTimeoutMs);
@@ -315,29 +316,21 @@ export class SqliteEngine implements Engine {
     }
     // Even a batch with nothing to write goes to the writer: its reads were served from the image,
     // which the stale check holds to what is on disk.
-    let outcome: WriteOutcome;
+    let outcome: WriterOutcome;
     try {
       outcome = await this.commit(writes, fences);
     } catch (err) {
-      // The writer is gone (UNAVAILABLE): whether this batch committed is unknown, so the image
-      // is read again from the file.
+      // The writer has stopped for good (UNAVAILABLE), before taking this batch: the image, which
+      // has the batch applied, is read again from the file.
       if (this.reloadAfterFailure(batch)) for (const p of batch) p.reject(err);
       return;
     }
-    if (outcome.kind === 'committed') {
-      this.image.pendingPlacements.clear();
-      for (const st of staged) {
-        if (st.kind === 'read') st.p.resolve(st.value);
-        else if (st.kind === 'error') st.p.reject(st.error);
-        else {
-          try {
-            st.p.resolve(st.result(st.event));
-          } catch (e) {
-            st.p.reject(e);
-          }
-        }
-      }
-      return;
+    if (outcome.kind === 'committed') return this.answer(staged);
+    if (outcome.kind === 'lost') {
+      // The writer's thread ended with the batch in flight (the next batch starts a new one). The
+      // file says whether it committed: if so it is answered, else planned again on the file's state.
+      if (!this.reloadAfterFailure(batch)) return;
+      return this.onFile(writes) ? this.answer(staged) : this.runBatch(batch);
     }
     // Nothing was written: the image, which has the batch applied, is read again from the file.
     if (!this.reloadAfterFailure(batch)) return;
@@ -352,8 +345,36 @@ export class SqliteEngine implements Engine {
     for (const p of batch) p.reject(this.failure(outcome, fences));
   }
 
+  /** Answers the requests of a batch that committed. */
+  private answer(staged: readonly Staged[]): void {
+    this.image.pendingPlacements.clear();
+    for (const st of staged) {
+      if (st.kind === 'read') st.p.resolve(st.value);
+      else if (st.kind === 'error') st.p.reject(st.error);
+      else {
+        try {
+          st.p.resolve(st.result(st.event));
+        } catch (e) {
+          st.p.reject(e);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a batch's writes are in the file (read after the image is reloaded): its last audit
+   * event, which every write appends and the batch commits with, is there with the same hash.
+   * A batch that wrote nothing has nothing to find, and its reads may simply be served again.
+   */
+  private onFile(writes: BatchWrites): boolean {
+    const last = writes.events[writes.events.length - 1];
+    if (last === undefined || this.image.head.seq < last.seq) return false;
+    const row = this.s.auditRange.get(last.seq - 1, last.seq, 1) as AuditRow | undefined;
+    return row?.hash === last.hash;
+  }
+
   /** Hands the batch's writes to the writer; a batch whose statements cannot be built fails as one that did not commit. */
-  private commit(writes: BatchWrites, fences: WriteBatch['fences']): Promise<WriteOutcome> {
+  private commit(writes: BatchWrites, fences: WriteBatch['fences']): Promise<WriterOutcome> {
     let steps: WriteStep[];
     try {
       steps = this.batchSteps(writes);
@@ -365,7 +386,7 @@ export class SqliteEngine implements Engine {
   }
 
   /** The error of the requests of a batch (or a checkpoint) that did not commit, and is not retried. */
-  private failure(outcome: Exclude<WriteOutcome, { kind: 'committed' }>, fences: WriteBatch['fences']): TianshuError {
+  private failure(outcome: Exclude<WriterOutcome, { kind: 'committed' }>, fences: WriteBatch['fences']): TianshuError {
     if (outcome.kind === 'fenced') {
       const fence = fences.find((f) => f.request === outcome.request)?.fence;
       if (fence !== undefined) return fencedOut(fence, outcome.current);
@@ -496,11 +517,16 @@ export class SqliteEngine implements Engine {
     return { throughSeq: int(last.seq), throughHash: last.hash, firstSeq: int(first) };
   }
 
+  /** The writer's failure once it has given up replacing its thread (see {@link supervisedWriter}). */
+  get broken(): TianshuError | null {
+    return this.closed ? null : this.writer.failure;
+  }
+
   private guard<T>(fn: () => T): Promise<T> {
-    // Without its writer the store cannot take writes: reads refuse too, so readiness probes fail
-    // and the service is restarted rather than left half working.
-    const stopped = this.writer.failure;
-    if (stopped !== null && !this.closed) return Promise.reject(stopped);
+    // Without its writer the store cannot take writes: reads refuse too, so the readiness probe
+    // fails as well as the liveness one, and the service is not left half working.
+    const stopped = this.broken;
+    if (stopped !== null) return Promise.reject(stopped);
     try {
       return Promise.resolve(fn());
     } catch (err) {
@@ -609,6 +635,7 @@ export class SqliteEngine implements Engine {
   async storeCheckpoint(cp: StoredCheckpoint): Promise<void> {
     // Through the writer, in order with the batches; it plans nothing, so it needs no stale check.
     const outcome = await this.writer.write({ checkStale: false, fences: [], steps: [[WRITE.checkpointInsert, [cp.seq, cp.hash, cp.time, cp.signature, cp.kind], null]] });
+    if (outcome.kind === 'lost') throw new TianshuError('UNAVAILABLE', `the SQLite writer thread ended while storing audit checkpoint ${cp.seq}, which may or may not have been stored`, { seq: cp.seq });
     if (outcome.kind !== 'committed') throw this.failure(outcome, []);
   }
 

@@ -10,10 +10,16 @@ import type { WriteBatch, WriteOutcome } from './batch-executor.js';
 import { BatchExecutor, errorOf } from './batch-executor.js';
 import type Database from 'better-sqlite3';
 
+/**
+ * A batch's outcome as a writer reports it: the executor's, or `lost` when the writer's thread
+ * ended with the batch in flight, so that it may or may not have committed (the file says which).
+ */
+export type WriterOutcome = WriteOutcome | { readonly kind: 'lost' };
+
 /** Executes write batches in the order they are given. */
 export interface Writer {
   /** Resolves with the batch's outcome; rejects (UNAVAILABLE) only when the writer itself is gone. */
-  write(batch: WriteBatch): Promise<WriteOutcome>;
+  write(batch: WriteBatch): Promise<WriterOutcome>;
   /** Finishes the batches already given, then closes the writer's connection. */
   close(): Promise<void>;
   /** Why the writer stopped (UNAVAILABLE), or null while it runs. */
@@ -45,6 +51,66 @@ export function inlineWriter(db: Database.Database): Writer {
   };
 }
 
+/** How many lost writer threads {@link supervisedWriter} replaces within a minute before it gives up. */
+export const WRITER_RESTARTS_PER_MINUTE = 3;
+
+/**
+ * A writer that outlives its thread: when the thread ends (a crash, its heap exhausted), the
+ * batches it had in flight are answered `lost` and the next batch starts a new thread with
+ * `start`. A thread that cannot be started, or a fourth loss within a minute (a batch that takes
+ * every thread down with it, say), and the writer stops for good: `failure` is set and every
+ * write refused, as by a writer that is not supervised.
+ */
+export function supervisedWriter(first: Writer, start: () => Promise<Writer>, now: () => number = Date.now): Writer {
+  let current = first;
+  let stopped: TianshuError | null = null;
+  let replacing: Promise<void> | null = null;
+  const restarts: number[] = [];
+
+  const replace = (): Promise<void> => {
+    replacing ??= (async () => {
+      const t = now();
+      while (restarts.length > 0 && t - (restarts[0] ?? t) >= 60_000) restarts.shift();
+      const lost = current.failure?.message ?? 'the SQLite writer thread stopped';
+      if (restarts.length >= WRITER_RESTARTS_PER_MINUTE) {
+        stopped = new TianshuError('UNAVAILABLE', `${lost}; it was replaced ${restarts.length} times in the last minute, so the store stays unavailable until the service restarts`);
+        return;
+      }
+      restarts.push(t);
+      try {
+        current = await start();
+      } catch (err) {
+        stopped = new TianshuError('UNAVAILABLE', `${lost}, and a new one could not be started (${err instanceof Error ? err.message : String(err)}); the store is unavailable until the service restarts`);
+      }
+    })().finally(() => {
+      replacing = null;
+    });
+    return replacing;
+  };
+
+  return {
+    async write(batch) {
+      if (stopped === null && current.failure !== null) await replace();
+      if (stopped !== null) throw stopped;
+      const writer = current;
+      try {
+        return await writer.write(batch);
+      } catch (err) {
+        // Handed over, then the thread ended: the next write replaces it.
+        if (writer.failure !== null) return { kind: 'lost' };
+        throw err;
+      }
+    },
+    async close() {
+      await replacing;
+      await current.close();
+    },
+    get failure() {
+      return stopped;
+    },
+  };
+}
+
 /**
  * Starts the writer thread on `path` and resolves once its connection is open and configured (so
  * that any commit by another connection after this resolves is one its batches will notice).
@@ -59,7 +125,7 @@ export function startWriterThread(data: WriterThreadData): Promise<Writer> {
   let closing: Promise<void> | null = null;
 
   const stop = (why: string): void => {
-    gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why}); the store is unavailable until the service restarts`, { path: data.path });
+    gone ??= new TianshuError('UNAVAILABLE', `the SQLite writer thread for ${data.path} stopped (${why})`, { path: data.path });
     for (const { fail } of inFlight.values()) fail(gone);
     inFlight.clear();
   };
