@@ -200,6 +200,16 @@ describe('SQLite writer thread lost', () => {
     await expectConsistentAndClose(store);
   });
 
+  it('refuses an audit checkpoint whose thread ended under it, saying it may have been stored', async () => {
+    const { store, lose, started } = await losableStore('lost-checkpoint.db');
+    lose('after');
+    await expect(store.checkpoint()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('may or may not have been stored') });
+    // The next checkpoint goes through a new thread.
+    expect((await store.checkpoint()).seq).toBeGreaterThan(0);
+    expect(started()).toBe(2);
+    await expectConsistentAndClose(store);
+  });
+
   it(`gives up after ${WRITER_RESTARTS_PER_MINUTE} lost threads in a minute: writes and reads refuse, and the store says it is broken`, async () => {
     const { store, engine, lose, started } = await losableStore('lost-often.db');
     for (let i = 0; i < WRITER_RESTARTS_PER_MINUTE; i++) {
