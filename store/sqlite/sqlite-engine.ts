@@ -10,7 +10,8 @@
  *
  * Another process writing the same file is noticed by the writer through `PRAGMA data_version`
  * under the batch's write lock; the batch is then refused as stale, the image reloaded and the
- * batch planned again.
+ * batch planned again. A writer thread that ends with a batch in flight is replaced, and the batch
+ * looked up in the file by its last audit event: answered if it committed, planned again if not.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';

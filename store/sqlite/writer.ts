@@ -2,7 +2,8 @@
  * Where the SQLite engine's group commits are executed ({@link BatchExecutor}): on a thread of its
  * own with its own connection for a file, so the event loop goes on serving requests — and
  * planning none, one batch being in flight — while the batch's SQL, its fsync and SQLite's WAL
- * checkpoints run; inline on the engine's connection for `:memory:`.
+ * checkpoints run; inline on the engine's connection for `:memory:`. The thread is supervised
+ * ({@link supervisedWriter}): one that ends is replaced, a few times a minute at most.
  */
 import { Worker } from 'node:worker_threads';
 import { TianshuError } from '../../domain/errors.js';
