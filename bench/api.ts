@@ -11,8 +11,8 @@
  *   BENCH api op=typename req_per_s=… p50_ms=… p99_ms=…
  *
  * `typename` (`{ __typename }` on the same server) is the ceiling, measured half before and half
- * after requestDeployment (its rate is the mean of the halves, its latencies the worse). `BENCH_API_SECONDS` and
- * `BENCH_API_CONNECTIONS` override duration and connections.
+ * after requestDeployment (its rate is the mean of the halves, its latencies the worse).
+ * `BENCH_API_SECONDS` and `BENCH_API_CONNECTIONS` override duration and connections.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
