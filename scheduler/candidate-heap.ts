@@ -3,14 +3,18 @@
  * (best on top) and the top-k selections (worst on top) of the division and the engine's hot path.
  */
 
-/** The candidate order: by key, then tie-break draw, descending, then index ascending. */
-export function above(key: Float64Array, tie: Float64Array, a: number, b: number): boolean {
+/**
+ * The candidate order: by key, then tie-break draw, descending, then index ascending — or, given
+ * `order`, ascending by `order[index]` (the slot, when candidates are not held in slot order).
+ */
+export function above(key: Float64Array, tie: Float64Array, a: number, b: number, order?: Int32Array): boolean {
   const ka = key[a] ?? 0;
   const kb = key[b] ?? 0;
   if (ka !== kb) return ka > kb;
   const ta = tie[a] ?? 0;
   const tb = tie[b] ?? 0;
-  return ta !== tb ? ta > tb : a < b;
+  if (ta !== tb) return ta > tb;
+  return order === undefined ? a < b : (order[a] ?? 0) < (order[b] ?? 0);
 }
 
 /**
@@ -25,11 +29,13 @@ export class CandidateHeap {
     private readonly key: Float64Array,
     private readonly tie: Float64Array,
     private readonly worstOnTop = false,
+    /** The last tie-break, as in {@link above}. */
+    private readonly order?: Int32Array,
   ) {}
 
   /** True when `a` belongs nearer the top than `b`. */
   private first(a: number, b: number): boolean {
-    return this.worstOnTop ? above(this.key, this.tie, b, a) : above(this.key, this.tie, a, b);
+    return this.worstOnTop ? above(this.key, this.tie, b, a, this.order) : above(this.key, this.tie, a, b, this.order);
   }
 
   pushUnordered(i: number): void {

@@ -25,7 +25,7 @@ import type { Floor } from './split.js';
 import type { Weights } from './weights.js';
 
 /** The number of segments of a locality path, without splitting it. */
-function depthOf(path: string): number {
+export function depthOf(path: string): number {
   let n = 1;
   for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47 /* '/' */) n++;
   return n;

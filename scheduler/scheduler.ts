@@ -19,7 +19,8 @@ import { capacityFilter } from './filters/capacity.js';
 import { describeQuota, quotaReplicas } from './filters/quota.js';
 import type { Candidates, Filter, PlacementRequest, PreparedRequest, Scorer } from './framework.js';
 import { bestOfAlike } from './alike.js';
-import { completeCandidates, depthsFor, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
+import { CandidateIndex } from './candidate-index.js';
+import { completeCandidates, depthOf, depthsFor, fusedKeys, recordRejection, selectTop, TopCandidates } from './fused-score.js';
 import type { FusedKeysOut, FusedReasonIds, PassingSlots } from './fused-score.js';
 import { prepareRequest, replicasThatFit } from './prepare.js';
 import { tieBreak } from './random.js';
@@ -29,6 +30,7 @@ import { FILTERS, SCORERS } from './registry.js';
 import { quotaFilter } from './filters/quota.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
+import { selectBySortedAccess, sortedAccessApplies, SortedAccessScratch } from './sorted-access.js';
 import { selectionSize, SplitScratch, splitReplicas } from './split.js';
 import type { Floor, SplitInput, SplitResult } from './split.js';
 import { DEFAULT_WEIGHTS } from './weights.js';
@@ -44,6 +46,11 @@ export interface SchedulerOptions {
   readonly filters?: readonly Filter[];
   /** The scorers; defaults to {@link SCORERS}. */
   readonly scorers?: readonly Scorer[];
+  /**
+   * From how many statically passing candidates a decision ranks them by sorted access through
+   * the signature's candidate index (`sorted-access.ts`) rather than scoring every one; default 64.
+   */
+  readonly sortedAccessFrom?: number;
 }
 
 /** The placement engine. */
@@ -121,6 +128,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   for (const f of filters) for (const code of f.reasons) if (!filterOfReason.has(code)) filterOfReason.set(code, f);
   const memoPrefix = `static#${++schedulerIds}`;
   const depthPrefix = `${memoPrefix}:locality`;
+  const indexPrefix = `${memoPrefix}:index`;
+  const sortedAccessFrom = options.sortedAccessFrom ?? 64;
+  const sortedScratch = new SortedAccessScratch();
   const fusedIds: FusedReasonIds = { capacity: CAPACITY_REASON_ID, quota: QUOTA_ID };
   const fusedOut: FusedKeysOut = { dynamic: 0, keyMin: 0, keyMax: 0 };
   const scratch = newColumns(0, scorers.length);
@@ -146,6 +156,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (slot !== undefined) out.push(slot);
     }
     return out.sort((a, b) => a - b);
+  }
+
+  /** The candidate index of the signature `key` over `slots` (its static verdicts), moved along to `snap`. */
+  function candidateIndex(snap: Snapshot, key: string, slots: Int32Array): CandidateIndex {
+    const table = snap.memo(indexPrefix, newIndexTable);
+    let index = table.get(key);
+    if (index === undefined || index.slots !== slots || !index.follow(snap)) {
+      index = new CandidateIndex(snap, slots);
+      if (table.size >= 1024) table.clear();
+      table.set(key, index);
+    }
+    return index;
   }
 
   /** Step 2: the static filters, once per request signature and snapshot lineage. */
@@ -341,9 +363,24 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ensureCapacity(scratch, statics.slots.length, scorers.length);
     scratch.counts.set(statics.counts);
     const spec = req.spec;
+    const w = weights[spec.strategy];
     const depthMemo = snap.memo(depthPrefix, newDepthTable);
     const k = selectionSize(req.replicas, spec.spread.minClouds);
-    const feasible = fusedKeys(req, snap, statics, weights[spec.strategy], scratch, fusedIds, depthMemo, fusedOut);
+    if (statics.slots.length >= sortedAccessFrom && sortedAccessApplies(req, w, statics.anyPreferTaint)) {
+      // Many candidates: select the same best few by sorted access; the division over them is
+      // the same as below, and when it would reach past them the full pass runs after all.
+      const preference = spec.localityPreference;
+      const locality = {
+        depth: w.locality !== 0 && preference !== undefined ? depthsFor(depthMemo, snap, preference) : null,
+        full: preference === undefined ? 1 : depthOf(preference),
+      };
+      const feasible = selectBySortedAccess(req, snap, candidateIndex(snap, req.staticKey, statics.slots), w, locality, fusedIds, scratch.counts, sortedScratch, top, k);
+      if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
+      const split = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
+      if (split.incomplete !== true) return { feasible, counts: scratch.counts, split, slots: top.index, index: null };
+      scratch.counts.set(statics.counts);
+    }
+    const feasible = fusedKeys(req, snap, statics, w, scratch, fusedIds, depthMemo, fusedOut);
     selectTop(req, snap, scratch, feasible, fusedOut, top, k);
     if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
@@ -933,6 +970,10 @@ function newVerdictTable(): Map<string, StaticVerdicts> {
 }
 
 function newDepthTable(): Map<string, Uint8Array> {
+  return new Map();
+}
+
+function newIndexTable(): Map<string, CandidateIndex> {
   return new Map();
 }
 

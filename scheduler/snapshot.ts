@@ -59,6 +59,33 @@ interface Statics {
 /** The largest number of memoised signatures kept per snapshot lineage before the oldest is dropped. */
 const MEMO_LIMIT = 1024;
 
+/**
+ * How a snapshot's free-capacity column came from its parent's: the one slot that changed. The
+ * chain back is cut every {@link FREE_STEPS_KEPT} steps, so a snapshot keeps only a few small
+ * records of its ancestry (and none of their columns); what is derived from free capacity
+ * catches up along it ({@link Snapshot.freeChangedSince}) instead of being rebuilt.
+ */
+interface FreeStep {
+  /** Unique per free-capacity column: the column's {@link Snapshot.freeVersion}. */
+  readonly id: number;
+  /** The slot whose free capacity differs from the parent's (-1 for a root). */
+  readonly slot: number;
+  readonly parent: FreeStep | null;
+  readonly depth: number;
+}
+
+/** How many steps a free-capacity lineage keeps before the chain is cut. */
+const FREE_STEPS_KEPT = 256;
+let freeStepIds = 0;
+
+function rootStep(): FreeStep {
+  return { id: ++freeStepIds, slot: -1, parent: null, depth: 0 };
+}
+
+function stepFrom(parent: FreeStep, slot: number): FreeStep {
+  return parent.depth >= FREE_STEPS_KEPT ? { id: ++freeStepIds, slot, parent: null, depth: 0 } : { id: ++freeStepIds, slot, parent, depth: parent.depth + 1 };
+}
+
 /** An immutable view of the fleet with indexes; see the module comment. */
 export class Snapshot {
   private liveClouds: readonly Cloud[] | null = null;
@@ -70,6 +97,7 @@ export class Snapshot {
     private readonly slotById: ReadonlyMap<string, number>,
     private readonly freeCol: Float64Array,
     private readonly statics: Statics,
+    private readonly freeStep: FreeStep = rootStep(),
   ) {}
 
   /** Builds a snapshot of `clouds` from scratch (O(n)); prefer the `with*` methods for updates. */
@@ -198,6 +226,25 @@ export class Snapshot {
     return this.statics.tieKey;
   }
 
+  /** Identifies the free-capacity column: equal versions, equal columns; every allocation makes a new one. */
+  get freeVersion(): number {
+    return this.freeStep.id;
+  }
+
+  /**
+   * Appends to `out` the slots whose free capacity changed since the snapshot of free version
+   * `version`, and returns true, when this snapshot descends from it by recent allocation changes;
+   * returns false (and `out` is to be ignored) when it does not, or not recently enough.
+   */
+  freeChangedSince(version: number, out: number[]): boolean {
+    let step: FreeStep | null = this.freeStep;
+    while (step !== null && step.id !== version) {
+      out.push(step.slot);
+      step = step.parent;
+    }
+    return step !== null;
+  }
+
   /** 1 where the cloud in the slot has a PreferNoSchedule taint. Read-only by contract. */
   get preferTaints(): Uint8Array {
     return this.statics.preferTaint;
@@ -258,7 +305,7 @@ export class Snapshot {
     const free = this.freeCol.slice();
     const cap = this.statics.capacity;
     for (let r = 0; r < R; r++) free[slot * R + r] = (cap[slot * R + r] ?? 0) - allocated[RESOURCE_NAMES[r] ?? 'cpu'];
-    return new Snapshot(this.tiers, views, this.slotById, free, this.statics);
+    return new Snapshot(this.tiers, views, this.slotById, free, this.statics, stepFrom(this.freeStep, slot));
   }
 
   /**
@@ -335,7 +382,7 @@ export class Snapshot {
       byPrefix,
       byCondition,
       memo,
-    });
+    }, stepFrom(this.freeStep, slot));
   }
 
   /** A snapshot without cloud `id` (unchanged if absent). Leaves a tombstone; compacts when tombstones dominate. */

@@ -1,0 +1,410 @@
+/**
+ * The engine's hot path on many candidates: the same selection as `fused-score.ts` (the best `k`
+ * candidates by key, and the best one left out), found by sorted access through the signature's
+ * {@link CandidateIndex} instead of scoring every candidate.
+ *
+ * 1. The dynamic rejections are counted exactly from the free-capacity orders: the clouds short
+ *    of a needed resource are a prefix of that resource's order (each counted under the first
+ *    resource it is short of, as the filter does), and a tier the quota admits no replica on
+ *    rejects the rest of its candidates.
+ * 2. The cost scorer normalises over the feasible candidates, so it needs their cheapest and
+ *    dearest raw cost: read from the price order of the request's most price-spread resource,
+ *    from each end, until no further candidate can be cheaper (dearer) by the bound the other
+ *    resources' price ranges give.
+ * 3. The candidates are read in the order of the strategy's leading term (utilisation, price or
+ *    locality depth), each scored exactly as the fused pass scores it; reading stops once the
+ *    best the next one could score — its own leading term plus the most every other term can add —
+ *    is below the best candidate left out of the selection so far. Nothing further can enter the
+ *    selection or be the best left out, so the selection is exactly the fused pass's.
+ *
+ * On the benchmark fleets this reads about a quarter of the candidates at 1,000 clouds and a
+ * tenth at 10,000. The caller falls back to the fused pass when the request holds replicas
+ * (credited capacity), a candidate carries a PreferNoSchedule taint, or a weight is negative.
+ */
+import type { CandidateIndex } from './candidate-index.js';
+import { above, CandidateHeap } from './candidate-heap.js';
+import type { PreparedRequest } from './framework.js';
+import type { FusedReasonIds, TopCandidates } from './fused-score.js';
+import { replicasThatFit } from './prepare.js';
+import { tieBreak } from './random.js';
+import { topologyScore } from './scorers/topology.js';
+import type { Snapshot } from './snapshot.js';
+import { R } from './snapshot.js';
+import type { SortedPositions } from './sorted-positions.js';
+import type { Weights } from './weights.js';
+
+/** Per-decision columns of {@link selectBySortedAccess}, reused across decisions by one scheduler. */
+export class SortedAccessScratch {
+  /** Per candidate position: 1 when a dynamic filter rejected it. */
+  rejected = new Uint8Array(64);
+  /** The positions rejected, to clear `rejected` afterwards. */
+  rejectedList = new Int32Array(64);
+  /** Capacity rejections per tier rank + 1. */
+  capacityByRank = new Int32Array(8);
+  /** The candidates read, in reading order: slot, key and (for those that needed one) draw. */
+  slot = new Int32Array(64);
+  key = new Float64Array(64);
+  base = new Float64Array(64);
+  tie = new Float64Array(64);
+  /** The weighted locality term per shared depth. */
+  locByDepth = new Float64Array(16);
+
+  ensure(n: number, ranks: number): void {
+    if (this.rejected.length < n) {
+      const m = Math.max(n, this.rejected.length * 2);
+      this.rejected = new Uint8Array(m);
+      this.rejectedList = new Int32Array(m);
+      this.slot = new Int32Array(m);
+      this.key = new Float64Array(m);
+      this.base = new Float64Array(m);
+      this.tie = new Float64Array(m);
+    }
+    if (this.capacityByRank.length < ranks) this.capacityByRank = new Int32Array(ranks);
+  }
+}
+
+/** Whether {@link selectBySortedAccess} can decide `req` under weights `w` (else run the fused pass). */
+export function sortedAccessApplies(req: PreparedRequest, w: Weights, anyPreferTaint: boolean): boolean {
+  return (
+    req.heldBySlot.size === 0 &&
+    !anyPreferTaint &&
+    req.needed.length > 0 &&
+    w.binpack >= 0 &&
+    w.spread >= 0 &&
+    w.cost >= 0 &&
+    w.locality >= 0 &&
+    w.taints >= 0 &&
+    w.topology >= 0
+  );
+}
+
+/** The locality inputs of a decision: shared depth per slot with the preference, and the preference's own depth. */
+export interface LocalityDepths {
+  readonly depth: Uint8Array | null;
+  readonly full: number;
+}
+
+/** Room for rounding between a bound and the key it bounds (keys are sums of a few terms of at most 100 × weight). */
+function margin(v: number): number {
+  return 1e-9 * (1 + Math.abs(v));
+}
+
+/**
+ * Counts the dynamic rejections into `counts` (which holds the static ones) and fills `top` with
+ * the best `k` feasible candidates (ascending by slot: `top.index` holds slots) and the floor, as
+ * `fusedKeys` plus `selectTop` would. Returns the number of feasible candidates.
+ */
+export function selectBySortedAccess(
+  req: PreparedRequest,
+  snap: Snapshot,
+  index: CandidateIndex,
+  w: Weights,
+  locality: LocalityDepths,
+  ids: FusedReasonIds,
+  counts: Uint32Array,
+  scratch: SortedAccessScratch,
+  top: TopCandidates,
+  k: number,
+): number {
+  top.size = 0;
+  top.floor = null;
+  const m = index.size;
+  const slots = index.slots;
+  const perRank = index.perRank;
+  scratch.ensure(m, perRank.length);
+  const cost = snap.cost;
+  const tierRanks = snap.tierRanks;
+  const need = req.need;
+  const needed = req.needed;
+  const nNeeded = needed.length;
+  const admitsOne = req.quota.admitsOneByRank;
+  const rejected = scratch.rejected;
+  const rejectedList = scratch.rejectedList;
+  const capacityByRank = scratch.capacityByRank;
+  capacityByRank.fill(0, 0, perRank.length);
+
+  // 1. Capacity: the clouds short of resource r are the prefix of its order below the need.
+  let nRejected = 0;
+  for (let j = 0; j < nNeeded; j++) {
+    const r = needed[j] ?? 0;
+    const order = index.byFree(snap, r);
+    const short = order.countBelow(need[r] ?? 0);
+    const id = ids.capacity[r] ?? 0;
+    const positions = order.order;
+    for (let t = 0; t < short; t++) {
+      const p = positions[t] ?? 0;
+      if (rejected[p] !== 0) continue;
+      rejected[p] = 1;
+      rejectedList[nRejected++] = p;
+      counts[id] = (counts[id] ?? 0) + 1;
+      const at = (tierRanks[slots[p] ?? 0] ?? 0) + 1;
+      capacityByRank[at] = (capacityByRank[at] ?? 0) + 1;
+    }
+  }
+  // Quota: a tier that admits no replica rejects every candidate of it the capacity filter passed.
+  let nQuota = 0;
+  for (let at = 0; at < perRank.length; at++) {
+    if (admitsOne[at] !== 0) continue;
+    nQuota += (perRank[at] ?? 0) - (capacityByRank[at] ?? 0);
+  }
+  if (nQuota > 0) counts[ids.quota] = (counts[ids.quota] ?? 0) + nQuota;
+  const feasible = m - nRejected - nQuota;
+
+  if (feasible > 0) {
+    // 2. The cheapest and dearest feasible raw cost, from the price order of the resource whose
+    // price spread weighs most in this request; the others' price ranges bound the rest.
+    const lead = leadResource(index, req);
+    let restLow = 0;
+    let restHigh = 0;
+    for (const r of needed) {
+      if (r === lead) continue;
+      restLow += (index.minCost[r] ?? 0) * (need[r] ?? 0);
+      restHigh += (index.maxCost[r] ?? 0) * (need[r] ?? 0);
+    }
+    const byCost = index.byCost(lead);
+    const priced = byCost.order;
+    const prices = byCost.values;
+    const needLead = need[lead] ?? 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let t = 0; t < m; t++) {
+      const p = priced[t] ?? 0;
+      const low = (prices[p] ?? 0) * needLead + restLow;
+      if (low - margin(low) >= min) break;
+      if (rejected[p] !== 0 || admitsOne[(tierRanks[slots[p] ?? 0] ?? 0) + 1] === 0) continue;
+      const x = rawCost(cost, slots[p] ?? 0, need, needed);
+      if (x < min) min = x;
+    }
+    for (let t = m - 1; t >= 0; t--) {
+      const p = priced[t] ?? 0;
+      const high = (prices[p] ?? 0) * needLead + restHigh;
+      if (high + margin(high) <= max) break;
+      if (rejected[p] !== 0 || admitsOne[(tierRanks[slots[p] ?? 0] ?? 0) + 1] === 0) continue;
+      const x = rawCost(cost, slots[p] ?? 0, need, needed);
+      if (x > max) max = x;
+    }
+
+    // 3. Read in the order of the leading term until the next cannot reach the floor.
+    scan(req, snap, index, w, locality, min, max, scratch, top, k, feasible, byCost);
+  }
+
+  for (let t = 0; t < nRejected; t++) rejected[rejectedList[t] ?? 0] = 0;
+  return feasible;
+}
+
+/** Step 3 of {@link selectBySortedAccess}; `min` and `max` are the feasible candidates' raw-cost range. */
+function scan(
+  req: PreparedRequest,
+  snap: Snapshot,
+  index: CandidateIndex,
+  w: Weights,
+  locality: LocalityDepths,
+  min: number,
+  max: number,
+  scratch: SortedAccessScratch,
+  top: TopCandidates,
+  k: number,
+  feasible: number,
+  byCost: SortedPositions,
+): void {
+  const slots = index.slots;
+  const free = snap.free;
+  const capacity = snap.capacity;
+  const cost = snap.cost;
+  const tierRanks = snap.tierRanks;
+  const rejected = scratch.rejected;
+  const admitsOne = req.quota.admitsOneByRank;
+  const need = req.need;
+  const needed = req.needed;
+  const nNeeded = needed.length;
+  const wBin = w.binpack;
+  const wSpread = w.spread;
+  const wCost = w.cost;
+  const wLoc = w.locality;
+  const wTaints = w.taints;
+  const range = max - min;
+  const { depth, full } = locality;
+  if (scratch.locByDepth.length <= full) scratch.locByDepth = new Float64Array(full + 1);
+  const locByDepth = scratch.locByDepth;
+  for (let d = 0; d <= full; d++) locByDepth[d] = wLoc * ((100 * d) / full);
+  const taintFree = wTaints * 100;
+  const topologyTerm = w.topology === 0 ? 0 : w.topology * topologyScore(0, req.replicas);
+
+  // The leading term and the most each other term can add. Along the leading term's order a
+  // candidate's bound is `others` plus its leading term at most: `slope × v + offset` of the
+  // order's value v, capped at `cap`, or for locality depth the weighted term of depth −v.
+  const utilMost = Math.max(wBin, wSpread) * 100;
+  const costMost = wCost * 100;
+  const locMost = depth === null ? 0 : wLoc * 100;
+  let lead = LEAD_COST;
+  let leadMost = costMost;
+  if (wBin !== 0 && wSpread === 0 && utilMost > leadMost) {
+    lead = LEAD_BINPACK;
+    leadMost = utilMost;
+  }
+  if (wSpread !== 0 && wBin === 0 && utilMost > leadMost) {
+    lead = LEAD_SPREAD;
+    leadMost = utilMost;
+  }
+  if (locMost > leadMost) {
+    lead = LEAD_LOCALITY;
+    leadMost = locMost;
+  }
+  const others = utilMost + costMost + locMost - leadMost + (wTaints !== 0 ? taintFree : 0) + topologyTerm;
+  let order: SortedPositions;
+  let descending = false;
+  let slope = 0;
+  let offset = 0;
+  let cap = Number.POSITIVE_INFINITY;
+  if (lead === LEAD_BINPACK) {
+    // A replica raises a candidate's utilisation by at most the mean of need / capacity.
+    let lift = 0;
+    for (const r of needed) lift += (need[r] ?? 0) / (index.minCapacity[r] ?? 1);
+    lift /= nNeeded;
+    order = index.byUtilisation(snap, needed);
+    descending = true;
+    slope = wBin * 100;
+    offset = slope * lift;
+    cap = wBin * 100;
+  } else if (lead === LEAD_SPREAD) {
+    // A replica only raises utilisation, so the current one bounds the spread term.
+    order = index.byUtilisation(snap, needed);
+    slope = -wSpread * 100;
+    offset = wSpread * 100;
+  } else if (lead === LEAD_LOCALITY && depth !== null) {
+    order = index.byDepth(depth);
+  } else {
+    // The raw cost is at least the lead resource's price × need plus the others' cheapest.
+    order = byCost;
+    const costLead = leadResource(index, req);
+    let costRest = 0;
+    for (const r of needed) if (r !== costLead) costRest += (index.minCost[r] ?? 0) * (need[r] ?? 0);
+    if (range > 0) {
+      slope = (-wCost * 100 * (need[costLead] ?? 0)) / range;
+      offset = (wCost * 100 * (max - costRest)) / range;
+    } else offset = wCost * 100;
+  }
+  const byDepth = lead === LEAD_LOCALITY && depth !== null;
+  const positions = order.order;
+  const values = order.values;
+
+  const kk = Math.min(feasible, k);
+  top.ensure(kk);
+  const { slot: readSlot, key, base, tie } = scratch;
+  const tieKeys = snap.tieKeys;
+  const seedHash = req.seedHash;
+  const sel = new CandidateHeap(top.index, key, tie, true, readSlot);
+  let rest = -1;
+  let floorKey = Number.NEGATIVE_INFINITY;
+  let read = 0;
+  const m = positions.length;
+  for (let t = 0; t < m; t++) {
+    const at = descending ? m - 1 - t : t;
+    const p = positions[at] ?? 0;
+    if (rest >= 0) {
+      // The best this candidate can score: its leading term, plus the most of every other.
+      const v = values[p] ?? 0;
+      const leadBound = byDepth ? (locByDepth[-v] ?? 0) : Math.min(cap, slope * v + offset);
+      const bound = leadBound + others;
+      if (bound + margin(bound) < floorKey) break;
+    }
+    const slot = slots[p] ?? 0;
+    if (rejected[p] !== 0 || admitsOne[(tierRanks[slot] ?? 0) + 1] === 0) continue;
+    // Utilisation and raw cost exactly as the fused pass computes them.
+    let sum = 0;
+    let n = 0;
+    let x = 0;
+    for (let j = 0; j < nNeeded; j++) {
+      const r = needed[j] ?? 0;
+      const nr = need[r] ?? 0;
+      const cp = capacity[slot * R + r] ?? 0;
+      if (cp > 0) {
+        const used = cp - (free[slot * R + r] ?? 0) + nr;
+        sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
+        n++;
+      }
+      x += (cost[slot * R + r] ?? 0) * nr;
+    }
+    const util = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
+    let b = 0;
+    if (wBin !== 0) b = b + wBin * (100 * util);
+    if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
+    if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - x)) / range : 100);
+    if (wLoc !== 0) b = b + (depth === null ? 0 : (locByDepth[depth[slot] ?? 0] ?? 0));
+    if (wTaints !== 0) b = b + taintFree;
+    const ki = b + topologyTerm;
+    const e = read++;
+    readSlot[e] = slot;
+    base[e] = b;
+    key[e] = ki;
+    if (ki < floorKey) continue;
+    tie[e] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+    if (sel.size < kk) {
+      sel.push(e);
+      continue;
+    }
+    const worst = sel.peek();
+    if (above(key, tie, e, worst, readSlot)) {
+      const evicted = sel.replaceTop(e);
+      if (rest < 0 || above(key, tie, evicted, rest, readSlot)) rest = evicted;
+      floorKey = key[rest] ?? 0;
+      continue;
+    }
+    if (rest < 0 || above(key, tie, e, rest, readSlot)) {
+      rest = e;
+      floorKey = ki;
+    }
+  }
+
+  // The selection ascending by slot (the fused pass's candidate order), with what the division
+  // reads; `top.index` then holds slots. An insertion sort: the selection is a dozen entries.
+  const size = sel.size;
+  top.size = size;
+  const out = top.index;
+  for (let j = 1; j < size; j++) {
+    const e = out[j] ?? 0;
+    const s = readSlot[e] ?? 0;
+    let i = j;
+    for (; i > 0 && (readSlot[out[i - 1] ?? 0] ?? 0) > s; i--) out[i] = out[i - 1] ?? 0;
+    out[i] = e;
+  }
+  const zone = req.spec.spread.topology === 'zone';
+  const zoneIds = snap.zoneIds;
+  for (let j = 0; j < size; j++) {
+    const e = out[j] ?? 0;
+    const slot = readSlot[e] ?? 0;
+    out[j] = slot;
+    top.base[j] = base[e] ?? 0;
+    top.tie[j] = tie[e] ?? 0;
+    top.cap[j] = replicasThatFit(free, slot * R, 0, needed, need);
+    top.rank[j] = tierRanks[slot] ?? 0;
+    top.held[j] = 0;
+    top.domain[j] = zone ? (zoneIds[slot] ?? 0) : j;
+  }
+  top.floor = rest < 0 ? null : { key: key[rest] ?? 0, tie: tie[rest] ?? 0, index: readSlot[rest] ?? 0, indexOf: out };
+}
+
+const LEAD_BINPACK = 0;
+const LEAD_SPREAD = 1;
+const LEAD_COST = 2;
+const LEAD_LOCALITY = 3;
+
+/** The raw cost of the candidate in `slot`, summed as the fused pass sums it. */
+function rawCost(cost: Float64Array, slot: number, need: readonly number[], needed: readonly number[]): number {
+  let x = 0;
+  for (let j = 0; j < needed.length; j++) {
+    const r = needed[j] ?? 0;
+    x += (cost[slot * R + r] ?? 0) * (need[r] ?? 0);
+  }
+  return x;
+}
+
+/** The resource {@link selectBySortedAccess} reads the price order of. */
+function leadResource(index: CandidateIndex, req: PreparedRequest): number {
+  const need = req.need;
+  let lead = req.needed[0] ?? 0;
+  for (const r of req.needed) {
+    if (((index.maxCost[r] ?? 0) - (index.minCost[r] ?? 0)) * (need[r] ?? 0) > ((index.maxCost[lead] ?? 0) - (index.minCost[lead] ?? 0)) * (need[lead] ?? 0)) lead = r;
+  }
+  return lead;
+}
