@@ -4,7 +4,9 @@
  * 30% of clouds outside each request's residency, 3 replicas divided), single-threaded, after a
  * warm-up. Prints `BENCH scheduler clouds=… decisions_per_s=… p50_ms=… p99_ms=… cores=1`; then
  * `BENCH scheduler-stored fleet=… clouds=… per_s=…` for the decision plus the stored explanation
- * an admission writes, on the varied fleet and on one of identical clouds.
+ * an admission writes, on the varied fleet and on one of identical clouds; then
+ * `BENCH scheduler-committed clouds=… per_s=…` for decisions each made on the snapshot the
+ * previous ones' allocations left.
  */
 import type { Cloud, ProviderKind } from '../domain/cloud.js';
 import { parseDeploymentSpec } from '../domain/deployment.js';
@@ -175,8 +177,49 @@ export async function runStoredExplanationBench(sizes: readonly number[] = [1_00
   return lines;
 }
 
-/** The `npm run bench` entry of this module: prints one BENCH line per fleet size, then the stored-explanation lines. */
+/** How many decisions' allocations {@link runCommittedBench} keeps before releasing the oldest. */
+const COMMITTED_WINDOW = 64;
+
+/**
+ * Decisions as admissions make them, each on the snapshot the previous ones left: every
+ * assignment is applied with `withAllocation`, and the allocations of the decision made
+ * {@link COMMITTED_WINDOW} decisions earlier are released, so the fleet stays as full as it
+ * started. Measures the decision with its candidate index following the allocations, plus the
+ * snapshot updates themselves (which copy the free-capacity column: O(clouds) each).
+ */
+export async function runCommittedBench(sizes: readonly number[] = [1_000, 10_000]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const n of sizes) {
+    let snap = createSnapshot(benchFleet(n), TIERS);
+    const scheduler = createScheduler({ tiers: TIERS });
+    const requests = benchRequests(256);
+    const made: { readonly cloudId: string; readonly delta: Readonly<Record<'cpu' | 'memory', number>> }[][] = [];
+    const apply = (cloudId: string, cpu: number, memory: number): void => {
+      const cloud = snap.cloud(cloudId);
+      if (cloud === undefined) throw new Error(`bench: no cloud ${cloudId}`);
+      snap = snap.withAllocation(cloudId, { ...cloud.allocated, cpu: cloud.allocated.cpu + cpu, memory: cloud.allocated.memory + memory });
+    };
+    let placed = 0;
+    const admit = (i: number): void => {
+      const req = requests[i % requests.length] as PlacementRequest;
+      const d = scheduler.place(req, snap);
+      const mine = d.assignments.map((a) => ({ cloudId: a.cloudId, delta: { cpu: a.replicas * req.spec.resources.cpu, memory: a.replicas * req.spec.resources.memory } }));
+      if (d.ok) placed++;
+      for (const a of mine) apply(a.cloudId, a.delta.cpu, a.delta.memory);
+      made.push(mine);
+      if (made.length > COMMITTED_WINDOW) for (const a of made.shift() ?? []) apply(a.cloudId, -a.delta.cpu, -a.delta.memory);
+    };
+    const t = measure(admit, n >= 10_000 ? 2_000 : 20_000, 2_000);
+    if (placed === 0) throw new Error('bench: no request was placed; the synthetic fleet is wrong');
+    lines.push(`BENCH scheduler-committed clouds=${n} per_s=${t.perSecond} p50_ms=${t.p50.toFixed(4)} p99_ms=${t.p99.toFixed(4)} cores=1`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return lines;
+}
+
+/** The `npm run bench` entry of this module: one BENCH line per fleet size, then the stored-explanation and committed lines. */
 export async function run(): Promise<void> {
   for (const line of await runSchedulerBench()) console.log(line);
   for (const line of await runStoredExplanationBench()) console.log(line);
+  for (const line of await runCommittedBench()) console.log(line);
 }

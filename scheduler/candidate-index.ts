@@ -6,12 +6,18 @@
  *
  * Kept per snapshot lineage (in the snapshot's memo table, beside the static verdicts) and moved
  * along with it: an allocation changes the free capacity of one cloud, so the orders that depend
- * on free capacity move that cloud to its new rank (`follow`) rather than being sorted again. The
- * price and depth orders depend only on static fields and are never moved.
+ * on free capacity — buckets, {@link BucketedPositions} — move that cloud to its new bucket in
+ * O(1) (`follow`) rather than being built again. The price and depth orders depend only on static
+ * fields and are fully sorted ({@link SortedPositions}), once.
  */
+import { BucketedPositions, OCTAVE_QUARTERS, unitBuckets } from './bucketed-positions.js';
+import type { Bucketing } from './bucketed-positions.js';
 import { R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
 import { SortedPositions } from './sorted-positions.js';
+
+/** Utilisation buckets: 1/256 wide, so a bucket's edge overstates its candidates' bound by under 0.4 % of a weight. */
+export const UTILISATION_BUCKETS: Bucketing = unitBuckets(256);
 
 /** The current utilisation over the resources of `needed` (those of non-zero capacity), as the binpack scorer computes it before a replica lands. */
 function utilisationNow(snap: Snapshot, slot: number, needed: readonly number[]): number {
@@ -44,8 +50,8 @@ export class CandidateIndex {
   private version: number;
   private readonly capacity: Float64Array;
   private readonly cost: Float64Array;
-  private readonly freeOrders: (SortedPositions | undefined)[] = new Array<SortedPositions | undefined>(R);
-  private readonly utilOrders = new Map<number, { readonly needed: readonly number[]; readonly order: SortedPositions }>();
+  private readonly freeOrders: (BucketedPositions | undefined)[] = new Array<BucketedPositions | undefined>(R);
+  private readonly utilOrders = new Map<number, { readonly needed: readonly number[]; readonly order: BucketedPositions }>();
   private readonly costOrders: (SortedPositions | undefined)[] = new Array<SortedPositions | undefined>(R);
   private readonly depthOrders = new Map<Uint8Array, SortedPositions>();
   /** Per resource: the lowest and highest price, and the lowest non-zero capacity, over the candidates. */
@@ -113,23 +119,26 @@ export class CandidateIndex {
     return true;
   }
 
-  /** The candidates ascending by free capacity of resource `r`. */
-  byFree(snap: Snapshot, r: number): SortedPositions {
+  /** The candidates bucketed by free capacity of resource `r` ({@link OCTAVE_QUARTERS}). */
+  byFree(snap: Snapshot, r: number): BucketedPositions {
     let order = this.freeOrders[r];
     if (order === undefined) {
       const free = snap.free;
-      order = new SortedPositions(Float64Array.from(this.slots, (slot) => free[slot * R + r] ?? 0));
+      order = new BucketedPositions(
+        Float64Array.from(this.slots, (slot) => free[slot * R + r] ?? 0),
+        OCTAVE_QUARTERS,
+      );
       this.freeOrders[r] = order;
     }
     return order;
   }
 
-  /** The candidates ascending by current utilisation over the resources of `needed`. */
-  byUtilisation(snap: Snapshot, needed: readonly number[]): SortedPositions {
+  /** The candidates bucketed by current utilisation over the resources of `needed` ({@link UTILISATION_BUCKETS}). */
+  byUtilisation(snap: Snapshot, needed: readonly number[]): BucketedPositions {
     const mask = maskOf(needed);
     let u = this.utilOrders.get(mask);
     if (u === undefined) {
-      u = { needed: [...needed], order: new SortedPositions(Float64Array.from(this.slots, (slot) => utilisationNow(snap, slot, needed))) };
+      u = { needed: [...needed], order: new BucketedPositions(Float64Array.from(this.slots, (slot) => utilisationNow(snap, slot, needed)), UTILISATION_BUCKETS) };
       this.utilOrders.set(mask, u);
     }
     return u.order;

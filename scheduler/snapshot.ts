@@ -75,7 +75,7 @@ interface FreeStep {
 }
 
 /** How many steps a free-capacity lineage keeps before the chain is cut. */
-const FREE_STEPS_KEPT = 256;
+const FREE_STEPS_KEPT = 4096;
 let freeStepIds = 0;
 
 function rootStep(): FreeStep {

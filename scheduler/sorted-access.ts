@@ -30,6 +30,7 @@ import { tieBreak } from './random.js';
 import { topologyScore } from './scorers/topology.js';
 import type { Snapshot } from './snapshot.js';
 import { R } from './snapshot.js';
+import type { BucketedPositions } from './bucketed-positions.js';
 import type { SortedPositions } from './sorted-positions.js';
 import type { Weights } from './weights.js';
 
@@ -123,22 +124,24 @@ export function selectBySortedAccess(
   const capacityByRank = scratch.capacityByRank;
   capacityByRank.fill(0, 0, perRank.length);
 
-  // 1. Capacity: the clouds short of resource r are the prefix of its order below the need.
+  // 1. Capacity: the clouds short of resource r are in the free-capacity buckets up to the need's
+  // (and, should rounding of the bucketing put one a bucket higher, the next); each is checked.
   let nRejected = 0;
   for (let j = 0; j < nNeeded; j++) {
     const r = needed[j] ?? 0;
-    const order = index.byFree(snap, r);
-    const short = order.countBelow(need[r] ?? 0);
+    const nr = need[r] ?? 0;
+    const { head, next, values, bucketing } = index.byFree(snap, r);
     const id = ids.capacity[r] ?? 0;
-    const positions = order.order;
-    for (let t = 0; t < short; t++) {
-      const p = positions[t] ?? 0;
-      if (rejected[p] !== 0) continue;
-      rejected[p] = 1;
-      rejectedList[nRejected++] = p;
-      counts[id] = (counts[id] ?? 0) + 1;
-      const at = (tierRanks[slots[p] ?? 0] ?? 0) + 1;
-      capacityByRank[at] = (capacityByRank[at] ?? 0) + 1;
+    const last = Math.min(bucketing.buckets - 1, bucketing.bucketOf(nr) + 1);
+    for (let b = 0; b <= last; b++) {
+      for (let p = head[b] ?? -1; p >= 0; p = next[p] ?? -1) {
+        if ((values[p] ?? 0) >= nr || rejected[p] !== 0) continue;
+        rejected[p] = 1;
+        rejectedList[nRejected++] = p;
+        counts[id] = (counts[id] ?? 0) + 1;
+        const at = (tierRanks[slots[p] ?? 0] ?? 0) + 1;
+        capacityByRank[at] = (capacityByRank[at] ?? 0) + 1;
+      }
     }
   }
   // Quota: a tier that admits no replica rejects every candidate of it the capacity filter passed.
@@ -251,7 +254,10 @@ function scan(
     leadMost = locMost;
   }
   const others = utilMost + costMost + locMost - leadMost + (wTaints !== 0 ? taintFree : 0) + topologyTerm;
-  let order: SortedPositions;
+  // The reading order: sorted positions one at a time, or utilisation buckets one at a time, a
+  // bucket bounded by its edge (the most utilisation it can hold for binpack, the least for spread).
+  let sorted: SortedPositions | null = null;
+  let bucketed: BucketedPositions | null = null;
   let descending = false;
   let slope = 0;
   let offset = 0;
@@ -261,21 +267,21 @@ function scan(
     let lift = 0;
     for (const r of needed) lift += (need[r] ?? 0) / (index.minCapacity[r] ?? 1);
     lift /= nNeeded;
-    order = index.byUtilisation(snap, needed);
+    bucketed = index.byUtilisation(snap, needed);
     descending = true;
     slope = wBin * 100;
     offset = slope * lift;
     cap = wBin * 100;
   } else if (lead === LEAD_SPREAD) {
     // A replica only raises utilisation, so the current one bounds the spread term.
-    order = index.byUtilisation(snap, needed);
+    bucketed = index.byUtilisation(snap, needed);
     slope = -wSpread * 100;
     offset = wSpread * 100;
   } else if (lead === LEAD_LOCALITY && depth !== null) {
-    order = index.byDepth(depth);
+    sorted = index.byDepth(depth);
   } else {
     // The raw cost is at least the lead resource's price × need plus the others' cheapest.
-    order = byCost;
+    sorted = byCost;
     const costLead = leadResource(index, req);
     let costRest = 0;
     for (const r of needed) if (r !== costLead) costRest += (index.minCost[r] ?? 0) * (need[r] ?? 0);
@@ -285,8 +291,6 @@ function scan(
     } else offset = wCost * 100;
   }
   const byDepth = lead === LEAD_LOCALITY && depth !== null;
-  const positions = order.order;
-  const values = order.values;
 
   const kk = Math.min(feasible, k);
   top.ensure(kk);
@@ -297,62 +301,73 @@ function scan(
   let rest = -1;
   let floorKey = Number.NEGATIVE_INFINITY;
   let read = 0;
-  const m = positions.length;
-  for (let t = 0; t < m; t++) {
-    const at = descending ? m - 1 - t : t;
-    const p = positions[at] ?? 0;
+  const groups = bucketed !== null ? bucketed.bucketing.buckets : (sorted?.size ?? 0);
+  const nextIn = bucketed !== null ? bucketed.next : null;
+  for (let g = 0; g < groups; g++) {
+    const at = descending ? groups - 1 - g : g;
+    let first: number;
+    let v: number;
+    if (bucketed !== null) {
+      first = bucketed.head[at] ?? -1;
+      if (first < 0) continue;
+      v = descending ? bucketed.bucketing.upperEdge(at) : bucketed.bucketing.lowerEdge(at);
+    } else {
+      first = sorted?.order[at] ?? 0;
+      v = sorted?.values[first] ?? 0;
+    }
     if (rest >= 0) {
-      // The best this candidate can score: its leading term, plus the most of every other.
-      const v = values[p] ?? 0;
+      // The best a candidate of this group can score: its leading term, plus the most of every other.
       const leadBound = byDepth ? (locByDepth[-v] ?? 0) : Math.min(cap, slope * v + offset);
       const bound = leadBound + others;
       if (bound + margin(bound) < floorKey) break;
     }
-    const slot = slots[p] ?? 0;
-    if (rejected[p] !== 0 || admitsOne[(tierRanks[slot] ?? 0) + 1] === 0) continue;
-    // Utilisation and raw cost exactly as the fused pass computes them.
-    let sum = 0;
-    let n = 0;
-    let x = 0;
-    for (let j = 0; j < nNeeded; j++) {
-      const r = needed[j] ?? 0;
-      const nr = need[r] ?? 0;
-      const cp = capacity[slot * R + r] ?? 0;
-      if (cp > 0) {
-        const used = cp - (free[slot * R + r] ?? 0) + nr;
-        sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
-        n++;
+    for (let p = first; p >= 0; p = nextIn === null ? -1 : (nextIn[p] ?? -1)) {
+      const slot = slots[p] ?? 0;
+      if (rejected[p] !== 0 || admitsOne[(tierRanks[slot] ?? 0) + 1] === 0) continue;
+      // Utilisation and raw cost exactly as the fused pass computes them.
+      let sum = 0;
+      let n = 0;
+      let x = 0;
+      for (let j = 0; j < nNeeded; j++) {
+        const r = needed[j] ?? 0;
+        const nr = need[r] ?? 0;
+        const cp = capacity[slot * R + r] ?? 0;
+        if (cp > 0) {
+          const used = cp - (free[slot * R + r] ?? 0) + nr;
+          sum += used >= cp ? 1 : used <= 0 ? 0 : used / cp;
+          n++;
+        }
+        x += (cost[slot * R + r] ?? 0) * nr;
       }
-      x += (cost[slot * R + r] ?? 0) * nr;
-    }
-    const util = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
-    let b = 0;
-    if (wBin !== 0) b = b + wBin * (100 * util);
-    if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
-    if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - x)) / range : 100);
-    if (wLoc !== 0) b = b + (depth === null ? 0 : (locByDepth[depth[slot] ?? 0] ?? 0));
-    if (wTaints !== 0) b = b + taintFree;
-    const ki = b + topologyTerm;
-    const e = read++;
-    readSlot[e] = slot;
-    base[e] = b;
-    key[e] = ki;
-    if (ki < floorKey) continue;
-    tie[e] = tieBreak(seedHash, tieKeys[slot] ?? 0);
-    if (sel.size < kk) {
-      sel.push(e);
-      continue;
-    }
-    const worst = sel.peek();
-    if (above(key, tie, e, worst, readSlot)) {
-      const evicted = sel.replaceTop(e);
-      if (rest < 0 || above(key, tie, evicted, rest, readSlot)) rest = evicted;
-      floorKey = key[rest] ?? 0;
-      continue;
-    }
-    if (rest < 0 || above(key, tie, e, rest, readSlot)) {
-      rest = e;
-      floorKey = ki;
+      const util = n === 0 ? 0 : n === 1 ? sum : n === 2 ? sum * 0.5 : sum / n;
+      let b = 0;
+      if (wBin !== 0) b = b + wBin * (100 * util);
+      if (wSpread !== 0) b = b + wSpread * (100 * (1 - util));
+      if (wCost !== 0) b = b + wCost * (range > 0 ? (100 * (max - x)) / range : 100);
+      if (wLoc !== 0) b = b + (depth === null ? 0 : (locByDepth[depth[slot] ?? 0] ?? 0));
+      if (wTaints !== 0) b = b + taintFree;
+      const ki = b + topologyTerm;
+      const e = read++;
+      readSlot[e] = slot;
+      base[e] = b;
+      key[e] = ki;
+      if (ki < floorKey) continue;
+      tie[e] = tieBreak(seedHash, tieKeys[slot] ?? 0);
+      if (sel.size < kk) {
+        sel.push(e);
+        continue;
+      }
+      const worst = sel.peek();
+      if (above(key, tie, e, worst, readSlot)) {
+        const evicted = sel.replaceTop(e);
+        if (rest < 0 || above(key, tie, evicted, rest, readSlot)) rest = evicted;
+        floorKey = key[rest] ?? 0;
+        continue;
+      }
+      if (rest < 0 || above(key, tie, e, rest, readSlot)) {
+        rest = e;
+        floorKey = ki;
+      }
     }
   }
 

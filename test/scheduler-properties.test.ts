@@ -356,6 +356,42 @@ describe('scheduler properties', () => {
     }
   });
 
+  it('ranks by sorted access exactly as the per-scorer path, on snapshots moved by allocations between decisions', () => {
+    // Every request of these cases takes the sorted access (threshold 0, no replicas held, no
+    // PreferNoSchedule taint), and its candidate index follows the allocations made between
+    // decisions; at the end the first snapshot is asked again, behind the index's.
+    const sorted = createScheduler({ tiers: TEST_TIERS, sortedAccessFrom: 0 });
+    const untaintedFleetArb = largeFleetArb.map((fleet) => fleet.map((c): Cloud => ({ ...c, taints: c.taints.filter((t) => t.effect !== 'PreferNoSchedule') })));
+    const allocationArb = fc.tuple(fc.nat(), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean());
+    let placed = 0;
+    fc.assert(
+      fc.property(
+        untaintedFleetArb,
+        fc.array(fc.record({ spec: specArb, headroom: fc.oneof(headroomArb, tightTierHeadroomArb), seed: fc.string({ maxLength: 6 }) }), { minLength: 1, maxLength: 4 }),
+        fc.array(allocationArb, { maxLength: 6 }),
+        (fleet, requests, allocations) => {
+          const first = createSnapshot(fleet, TEST_TIERS);
+          let snap = first;
+          const decideBoth = (req: PlacementRequest, on: Snapshot): void => {
+            const d = sorted.place(req, on);
+            if (d.ok && d.assignments.length > 0) placed++;
+            expect(essence(d)).toEqual(essence(perScorer.place(req, on)));
+          };
+          for (const [k, [i, f, viaCloud]] of allocations.entries()) {
+            for (const req of requests) decideBoth(req, snap);
+            const c = snap.clouds[(i + k) % snap.clouds.length] as Cloud;
+            const allocated = { cpu: Math.floor(c.capacity.cpu * f), memory: Math.floor(c.capacity.memory * f), gpu: 0, instances: 0 };
+            snap = viaCloud ? snap.withCloud({ ...c, allocated }) : snap.withAllocation(c.id, allocated);
+          }
+          for (const req of requests) decideBoth(req, snap);
+          for (const req of requests) decideBoth(req, first);
+        },
+      ),
+      { numRuns: Math.max(10, Math.floor(RUNS / 3)) },
+    );
+    expect(placed).toBeGreaterThan(RUNS / 10);
+  });
+
   it('selects among equal keys by the tie-break draw exactly as the full division does', () => {
     // Clouds alike in all but their ids score the same: the selection and the best of the rest
     // are decided by the seeded draws alone, and must be the ones the full division would take.
