@@ -29,6 +29,25 @@ describe('BucketedPositions', () => {
     );
   });
 
+  it('finds the next non-empty bucket of a class either way, as a walk over the buckets would', () => {
+    const unit = unitBuckets(100);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat({ max: 2 })), { minLength: 1, maxLength: 40 }), fc.array(fc.tuple(fc.nat(), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 20 }), fc.integer({ min: -2, max: 101 }), (initial, changes, from) => {
+        const b = new BucketedPositions(Float64Array.from(initial, ([v]) => v), unit, Uint8Array.from(initial, ([, c]) => c), 3);
+        for (const [i, v] of changes) b.set(i % initial.length, v);
+        for (let c = 0; c < 3; c++) {
+          const nonEmpty = (k: number): boolean => (b.head[c * 100 + k] ?? -1) >= 0;
+          let down = -1;
+          for (let k = Math.min(from, 99); k >= 0; k--) if (nonEmpty(k)) { down = k; break; }
+          let up = -1;
+          for (let k = Math.max(from, 0); k < 100; k++) if (nonEmpty(k)) { up = k; break; }
+          expect(b.nextBucket(c, Math.min(from, 99), true)).toBe(down);
+          expect(b.nextBucket(c, Math.max(from, 0), false)).toBe(up);
+        }
+      }),
+    );
+  });
+
   it('bounds each unit bucket by its edges, and orders buckets by value', () => {
     const unit = unitBuckets(256);
     fc.assert(

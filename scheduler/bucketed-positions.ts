@@ -39,22 +39,32 @@ export const OCTAVE_QUARTERS: Bucketing = {
   upperEdge: () => Number.POSITIVE_INFINITY,
 };
 
-/** See the module comment. */
+/**
+ * See the module comment. Positions may also belong to one of `classes` classes (`classOf`, fixed
+ * for the instance's life), each with its own buckets: `head[class × buckets + bucket]`.
+ */
 export class BucketedPositions {
-  /** Per bucket: its first position, or -1. */
+  /** Per class and bucket (`class × buckets + bucket`): its first position, or -1. */
   readonly head: Int32Array;
   /** Per position: the next position in its bucket, or -1. */
   readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly bucketAt: Int32Array;
+  /** A bit per class and bucket, set while the bucket holds a position: readers skip empty buckets 32 at a time. */
+  private readonly occupied: Uint32Array;
+  private readonly words: number;
 
   /** Buckets the positions of `values` (indexed by position; the instance keeps and updates it). */
   constructor(
     readonly values: Float64Array,
     readonly bucketing: Bucketing,
+    private readonly classOf: Uint8Array | null = null,
+    readonly classes = 1,
   ) {
     const n = values.length;
-    this.head = new Int32Array(bucketing.buckets).fill(-1);
+    this.head = new Int32Array(classes * bucketing.buckets).fill(-1);
+    this.words = (bucketing.buckets + 31) >>> 5;
+    this.occupied = new Uint32Array(classes * this.words);
     this.next = new Int32Array(n);
     this.prev = new Int32Array(n);
     this.bucketAt = new Int32Array(n);
@@ -71,12 +81,48 @@ export class BucketedPositions {
     this.link(p, b);
   }
 
+  /**
+   * The first non-empty bucket of class `c` from bucket `from` on, downwards when `descending`;
+   * -1 when there is none.
+   */
+  nextBucket(c: number, from: number, descending: boolean): number {
+    const occupied = this.occupied;
+    const base = c * this.words;
+    if (descending) {
+      if (from < 0) return -1;
+      let w = from >>> 5;
+      // Bits 0…(from mod 32) of the first word.
+      let bits = (occupied[base + w] ?? 0) & (0xffffffff >>> (31 - (from & 31)));
+      for (;;) {
+        if (bits !== 0) return (w << 5) + 31 - Math.clz32(bits);
+        if (--w < 0) return -1;
+        bits = occupied[base + w] ?? 0;
+      }
+    }
+    const buckets = this.bucketing.buckets;
+    if (from >= buckets) return -1;
+    let w = from >>> 5;
+    // Bits (from mod 32)…31 of the first word.
+    let bits = (occupied[base + w] ?? 0) & ~((1 << (from & 31)) - 1);
+    for (;;) {
+      if (bits !== 0) {
+        const b = (w << 5) + 31 - Math.clz32(bits & -bits);
+        return b < buckets ? b : -1;
+      }
+      if (++w >= this.words) return -1;
+      bits = occupied[base + w] ?? 0;
+    }
+  }
+
   private link(p: number, b: number): void {
-    const first = this.head[b] ?? -1;
+    const c = this.classOf === null ? 0 : (this.classOf[p] ?? 0);
+    const h = c * this.bucketing.buckets + b;
+    const first = this.head[h] ?? -1;
     this.next[p] = first;
     this.prev[p] = -1;
     if (first >= 0) this.prev[first] = p;
-    this.head[b] = p;
+    else this.occupied[c * this.words + (b >>> 5)] = (this.occupied[c * this.words + (b >>> 5)] ?? 0) | (1 << (b & 31));
+    this.head[h] = p;
     this.bucketAt[p] = b;
   }
 
@@ -84,7 +130,12 @@ export class BucketedPositions {
     const before = this.prev[p] ?? -1;
     const after = this.next[p] ?? -1;
     if (before >= 0) this.next[before] = after;
-    else this.head[this.bucketAt[p] ?? 0] = after;
+    else {
+      const c = this.classOf === null ? 0 : (this.classOf[p] ?? 0);
+      const b = this.bucketAt[p] ?? 0;
+      this.head[c * this.bucketing.buckets + b] = after;
+      if (after < 0) this.occupied[c * this.words + (b >>> 5)] = (this.occupied[c * this.words + (b >>> 5)] ?? 0) & ~(1 << (b & 31));
+    }
     if (after >= 0) this.prev[after] = before;
   }
 }

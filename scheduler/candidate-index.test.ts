@@ -31,7 +31,7 @@ function bucketsOf(b: BucketedPositions): number[][] {
 
 /** What the index orders the candidates by, for `snap`. */
 function ordersOf(index: CandidateIndex, snap: Snapshot): unknown[] {
-  return [bucketsOf(index.byFree(snap, CPU)), bucketsOf(index.byFree(snap, MEMORY)), bucketsOf(index.byUtilisation(snap, [CPU, MEMORY])), Array.from(index.byCost(CPU).order)];
+  return [bucketsOf(index.byFree(snap, CPU)), bucketsOf(index.byFree(snap, MEMORY)), bucketsOf(index.byUtilisation(snap, [CPU, MEMORY], null)), Array.from(index.byCost(CPU).positions)];
 }
 
 describe('CandidateIndex', () => {
@@ -48,7 +48,7 @@ describe('CandidateIndex', () => {
     expect(listed.flat().sort((a, b) => a - b)).toEqual(Array.from(slots.keys()));
     listed.forEach((ps, b) => ps.forEach((p) => expect(free.bucketing.bucketOf(freeCpu(p))).toBe(b)));
     const cost = index.byCost(CPU);
-    for (let r = 1; r < cost.size; r++) expect(cost.values[cost.order[r - 1] ?? 0]).toBeLessThanOrEqual(cost.values[cost.order[r] ?? 0] ?? 0);
+    for (let r = 1; r < cost.positions.length; r++) expect(cost.values[cost.positions[r - 1] ?? 0]).toBeLessThanOrEqual(cost.values[cost.positions[r] ?? 0] ?? 0);
     expect(index.positionOf(5)).toBe(3);
     expect(index.positionOf(4)).toBe(-1);
     expect(index.minCapacity[CPU]).toBe(1_000);

@@ -44,6 +44,27 @@ function maskOf(needed: readonly number[]): number {
 
 const changedScratch: number[] = [];
 
+/**
+ * Locality depth classes: the shared depth of each slot with a preference (`depth`, per slot),
+ * `classes` of them (the preference's own depth + 1). Orders split by class let a reader bound
+ * the locality term of each class exactly instead of by its maximum.
+ */
+export interface DepthClasses {
+  readonly depth: Uint8Array;
+  readonly classes: number;
+}
+
+/** Candidates in one order per class: class c's positions are `positions[starts[c] … starts[c + 1])`, ascending by `values`. */
+export interface ClassedOrder {
+  readonly positions: Int32Array;
+  readonly starts: Int32Array;
+  /** By position. */
+  readonly values: Float64Array;
+}
+
+/** How many utilisation orders (needed resources × depth classes) an index keeps. */
+const UTILISATION_ORDERS_KEPT = 8;
+
 /** See the module comment. Positions index {@link CandidateIndex.slots}. */
 export class CandidateIndex {
   /** The free-capacity version the orders reflect. */
@@ -51,15 +72,21 @@ export class CandidateIndex {
   private readonly capacity: Float64Array;
   private readonly cost: Float64Array;
   private readonly freeOrders: (BucketedPositions | undefined)[] = new Array<BucketedPositions | undefined>(R);
-  private readonly utilOrders = new Map<number, { readonly needed: readonly number[]; readonly order: BucketedPositions }>();
+  private readonly utilOrders: { readonly mask: number; readonly depth: Uint8Array | null; readonly needed: readonly number[]; readonly order: BucketedPositions }[] = [];
   private readonly costOrders: (SortedPositions | undefined)[] = new Array<SortedPositions | undefined>(R);
-  private readonly depthOrders = new Map<Uint8Array, SortedPositions>();
+  private readonly costByClass: { readonly r: number; readonly depth: Uint8Array; readonly order: ClassedOrder }[] = [];
+  private readonly depthOrders = new Map<Uint8Array, ClassedOrder>();
   /** Per resource: the lowest and highest price, and the lowest non-zero capacity, over the candidates. */
   readonly minCost = new Float64Array(R);
   readonly maxCost = new Float64Array(R);
   readonly minCapacity = new Float64Array(R);
   /** Candidates per tier rank, indexed by rank + 1. */
   readonly perRank: Int32Array;
+  /** Per position: the last catch-up that moved it (a slot often changes many times between two). */
+  private readonly movedIn: Int32Array;
+  /** Per slot: its position, or -1. */
+  private readonly positionBySlot: Int32Array;
+  private catchUps = 0;
 
   constructor(
     snap: Snapshot,
@@ -86,6 +113,9 @@ export class CandidateIndex {
       perRank[at] = (perRank[at] ?? 0) + 1;
     }
     this.perRank = perRank;
+    this.movedIn = new Int32Array(slots.length);
+    this.positionBySlot = new Int32Array(snap.slotCount).fill(-1);
+    for (let p = 0; p < slots.length; p++) this.positionBySlot[slots[p] ?? 0] = p;
   }
 
   get size(): number {
@@ -105,14 +135,16 @@ export class CandidateIndex {
     if (!snap.freeChangedSince(this.version, changed)) {
       // Not a recent descendant (an older snapshot, or a long way on): sort again when asked.
       this.freeOrders.fill(undefined);
-      this.utilOrders.clear();
+      this.utilOrders.length = 0;
     } else {
       const free = snap.free;
+      const round = ++this.catchUps;
       for (const slot of changed) {
         const p = this.positionOf(slot);
-        if (p < 0) continue;
+        if (p < 0 || this.movedIn[p] === round) continue;
+        this.movedIn[p] = round;
         for (let r = 0; r < R; r++) this.freeOrders[r]?.set(p, free[slot * R + r] ?? 0);
-        for (const u of this.utilOrders.values()) u.order.set(p, utilisationNow(snap, slot, u.needed));
+        for (const u of this.utilOrders) u.order.set(p, utilisationNow(snap, slot, u.needed));
       }
     }
     this.version = version;
@@ -133,51 +165,78 @@ export class CandidateIndex {
     return order;
   }
 
-  /** The candidates bucketed by current utilisation over the resources of `needed` ({@link UTILISATION_BUCKETS}). */
-  byUtilisation(snap: Snapshot, needed: readonly number[]): BucketedPositions {
+  /**
+   * The candidates bucketed by current utilisation over the resources of `needed`
+   * ({@link UTILISATION_BUCKETS}), per locality class when `classes` is given.
+   */
+  byUtilisation(snap: Snapshot, needed: readonly number[], classes: DepthClasses | null): BucketedPositions {
     const mask = maskOf(needed);
-    let u = this.utilOrders.get(mask);
+    const depth = classes?.depth ?? null;
+    let u = this.utilOrders.find((o) => o.mask === mask && o.depth === depth);
     if (u === undefined) {
-      u = { needed: [...needed], order: new BucketedPositions(Float64Array.from(this.slots, (slot) => utilisationNow(snap, slot, needed)), UTILISATION_BUCKETS) };
-      this.utilOrders.set(mask, u);
+      const values = Float64Array.from(this.slots, (slot) => utilisationNow(snap, slot, needed));
+      const order = classes === null ? new BucketedPositions(values, UTILISATION_BUCKETS) : new BucketedPositions(values, UTILISATION_BUCKETS, this.classesOf(classes), classes.classes);
+      u = { mask, depth, needed: [...needed], order };
+      if (this.utilOrders.length >= UTILISATION_ORDERS_KEPT) this.utilOrders.shift();
+      this.utilOrders.push(u);
     }
     return u.order;
   }
 
-  /** The candidates ascending by price of resource `r`. */
-  byCost(r: number): SortedPositions {
-    let order = this.costOrders[r];
-    if (order === undefined) {
+  /** The candidates ascending by price of resource `r`: one class, or one order per locality class. */
+  byCost(r: number, classes: DepthClasses | null = null): ClassedOrder {
+    let sorted = this.costOrders[r];
+    if (sorted === undefined) {
       const cost = this.cost;
-      order = new SortedPositions(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0));
-      this.costOrders[r] = order;
+      sorted = new SortedPositions(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0));
+      this.costOrders[r] = sorted;
     }
-    return order;
+    if (classes === null) return { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
+    let hit = this.costByClass.find((o) => o.r === r && o.depth === classes.depth);
+    if (hit === undefined) {
+      hit = { r, depth: classes.depth, order: this.split(sorted, classes) };
+      if (this.costByClass.length >= UTILISATION_ORDERS_KEPT) this.costByClass.shift();
+      this.costByClass.push(hit);
+    }
+    return hit.order;
   }
 
-  /** The candidates by locality depth (`depth`, per slot), deepest first: ascending by −depth. */
-  byDepth(depth: Uint8Array): SortedPositions {
+  /** The candidates by locality depth (`depth`, per slot), deepest first: one class ascending by −depth. */
+  byDepth(depth: Uint8Array): ClassedOrder {
     let order = this.depthOrders.get(depth);
     if (order === undefined) {
-      order = new SortedPositions(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0)));
+      const sorted = new SortedPositions(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0)));
+      order = { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
       if (this.depthOrders.size >= 16) this.depthOrders.clear();
       this.depthOrders.set(depth, order);
     }
     return order;
   }
 
+  /** Each candidate's locality class. */
+  private classesOf(classes: DepthClasses): Uint8Array {
+    const top = classes.classes - 1;
+    return Uint8Array.from(this.slots, (slot) => Math.min(top, classes.depth[slot] ?? 0));
+  }
+
+  /** `sorted` split by locality class, each class keeping its order. */
+  private split(sorted: SortedPositions, classes: DepthClasses): ClassedOrder {
+    const classOf = this.classesOf(classes);
+    const starts = new Int32Array(classes.classes + 1);
+    for (const c of classOf) starts[c + 1] = (starts[c + 1] ?? 0) + 1;
+    for (let c = 0; c < classes.classes; c++) starts[c + 1] = (starts[c + 1] ?? 0) + (starts[c] ?? 0);
+    const fill = starts.slice(0, classes.classes);
+    const positions = new Int32Array(sorted.size);
+    for (const p of sorted.order) {
+      const c = classOf[p] ?? 0;
+      positions[fill[c] ?? 0] = p;
+      fill[c] = (fill[c] ?? 0) + 1;
+    }
+    return { positions, starts, values: sorted.values };
+  }
+
   /** The position of `slot` among the candidates, or -1. */
   positionOf(slot: number): number {
-    const slots = this.slots;
-    let lo = 0;
-    let hi = slots.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = slots[mid] ?? 0;
-      if (s === slot) return mid;
-      if (s < slot) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return this.positionBySlot[slot] ?? -1;
   }
 }

@@ -164,7 +164,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     let index = table.get(key);
     if (index === undefined || index.slots !== slots || !index.follow(snap)) {
       index = new CandidateIndex(snap, slots);
-      if (table.size >= 1024) table.clear();
+      // An index holds a few columns per candidate and one per slot: keep the 256 most recent.
+      if (table.size >= 256) {
+        const oldest = table.keys().next();
+        if (oldest.done !== true) table.delete(oldest.value);
+      }
       table.set(key, index);
     }
     return index;
