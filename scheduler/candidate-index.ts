@@ -44,6 +44,11 @@ function maskOf(needed: readonly number[]): number {
 
 const changedScratch: number[] = [];
 
+/** A sorted order as one class. */
+function oneClass(sorted: SortedPositions): ClassedOrder {
+  return { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
+}
+
 /**
  * Locality depth classes: the shared depth of each slot with a preference (`depth`, per slot),
  * `classes` of them (the preference's own depth + 1). Orders split by class let a reader bound
@@ -73,7 +78,7 @@ export class CandidateIndex {
   private readonly cost: Float64Array;
   private readonly freeOrders: (BucketedPositions | undefined)[] = new Array<BucketedPositions | undefined>(R);
   private readonly utilOrders: { readonly mask: number; readonly depth: Uint8Array | null; readonly needed: readonly number[]; readonly order: BucketedPositions }[] = [];
-  private readonly costOrders: (SortedPositions | undefined)[] = new Array<SortedPositions | undefined>(R);
+  private readonly costOrders: (ClassedOrder | undefined)[] = new Array<ClassedOrder | undefined>(R);
   private readonly costByClass: { readonly r: number; readonly depth: Uint8Array; readonly order: ClassedOrder }[] = [];
   private readonly depthOrders = new Map<Uint8Array, ClassedOrder>();
   /** Per resource: the lowest and highest price, and the lowest non-zero capacity, over the candidates. */
@@ -188,10 +193,10 @@ export class CandidateIndex {
     let sorted = this.costOrders[r];
     if (sorted === undefined) {
       const cost = this.cost;
-      sorted = new SortedPositions(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0));
+      sorted = oneClass(new SortedPositions(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0)));
       this.costOrders[r] = sorted;
     }
-    if (classes === null) return { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
+    if (classes === null) return sorted;
     let hit = this.costByClass.find((o) => o.r === r && o.depth === classes.depth);
     if (hit === undefined) {
       hit = { r, depth: classes.depth, order: this.split(sorted, classes) };
@@ -205,8 +210,7 @@ export class CandidateIndex {
   byDepth(depth: Uint8Array): ClassedOrder {
     let order = this.depthOrders.get(depth);
     if (order === undefined) {
-      const sorted = new SortedPositions(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0)));
-      order = { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
+      order = oneClass(new SortedPositions(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0))));
       if (this.depthOrders.size >= 16) this.depthOrders.clear();
       this.depthOrders.set(depth, order);
     }
@@ -219,15 +223,15 @@ export class CandidateIndex {
     return Uint8Array.from(this.slots, (slot) => Math.min(top, classes.depth[slot] ?? 0));
   }
 
-  /** `sorted` split by locality class, each class keeping its order. */
-  private split(sorted: SortedPositions, classes: DepthClasses): ClassedOrder {
+  /** `sorted` (one class) split by locality class, each class keeping its order. */
+  private split(sorted: ClassedOrder, classes: DepthClasses): ClassedOrder {
     const classOf = this.classesOf(classes);
     const starts = new Int32Array(classes.classes + 1);
     for (const c of classOf) starts[c + 1] = (starts[c + 1] ?? 0) + 1;
     for (let c = 0; c < classes.classes; c++) starts[c + 1] = (starts[c + 1] ?? 0) + (starts[c] ?? 0);
     const fill = starts.slice(0, classes.classes);
-    const positions = new Int32Array(sorted.size);
-    for (const p of sorted.order) {
+    const positions = new Int32Array(sorted.positions.length);
+    for (const p of sorted.positions) {
       const c = classOf[p] ?? 0;
       positions[fill[c] ?? 0] = p;
       fill[c] = (fill[c] ?? 0) + 1;
