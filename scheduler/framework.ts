@@ -32,7 +32,7 @@ export interface QuotaPlan {
    * (entry 0 is a cloud of an unknown tier, rank -1): the dynamic quota filter's verdict, read
    * per cloud on the hot path instead of recomputed from {@link total} and {@link byRank}.
    */
-  readonly admitsOneByRank: Uint8Array;
+  readonly admitsOneByRank: readonly number[];
 }
 
 /**

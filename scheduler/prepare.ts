@@ -103,8 +103,9 @@ function quotaPlan(
       byRank[rank] = Math.min(byRank[rank] ?? 0, replicasAdmitted(limits, demand, needed, heldByRank[rank] ?? 0));
     }
   }
-  const admitsOneByRank = new Uint8Array(byRank.length + 1);
-  for (let rank = -1; rank < byRank.length; rank++) admitsOneByRank[rank + 1] = replicasOnRank(total, byRank, rank) < 1 ? 0 : 1;
+  // A plain array: a typed array per request costs an ArrayBuffer (see `need` above).
+  const admitsOneByRank: number[] = [];
+  for (let rank = -1; rank < byRank.length; rank++) admitsOneByRank.push(replicasOnRank(total, byRank, rank) < 1 ? 0 : 1);
   return { total, byRank, admitsOneByRank };
 }
 

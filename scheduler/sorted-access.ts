@@ -3,10 +3,10 @@
  * candidates by key, and the best one left out), found by sorted access through the signature's
  * {@link CandidateIndex} instead of scoring every candidate.
  *
- * 1. The dynamic rejections are counted exactly from the free-capacity orders: the clouds short
- *    of a needed resource are a prefix of that resource's order (each counted under the first
- *    resource it is short of, as the filter does), and a tier the quota admits no replica on
- *    rejects the rest of its candidates.
+ * 1. The dynamic rejections are counted exactly from the free-capacity buckets: the clouds short
+ *    of a needed resource are in that resource's lowest buckets (each checked, and counted under
+ *    the first resource it is short of, as the filter does), and a tier the quota admits no
+ *    replica on rejects the rest of its candidates.
  * 2. The cost scorer normalises over the feasible candidates, so it needs their cheapest and
  *    dearest raw cost: read from the price order of the request's most price-spread resource,
  *    from each end, until no further candidate can be cheaper (dearer) by the bound the other
@@ -20,8 +20,10 @@
  * When locality counts and does not lead, step 3 reads the leading order per locality class,
  * merging the classes by their next group's bound, so that each is bounded by its own locality
  * term. On the benchmark fleets this reads about an eighth of the candidates at 1,000 clouds and
- * a thirtieth at 10,000. The caller falls back to the fused pass when the request holds replicas
- * (credited capacity), a candidate carries a PreferNoSchedule taint, or a weight is negative.
+ * a thirtieth at 10,000. The caller runs the fused pass instead on few candidates, when the
+ * request holds replicas (capacity credited back per cloud), a candidate carries a
+ * PreferNoSchedule taint or a weight is negative, and when the division must reach past the
+ * selection.
  */
 import type { BucketedPositions } from './bucketed-positions.js';
 import type { CandidateIndex, ClassedOrder } from './candidate-index.js';
