@@ -249,23 +249,57 @@ function scan(
   const taintFree = wTaints * 100;
   const topologyTerm = w.topology === 0 ? 0 : w.topology * topologyScore(0, req.replicas);
 
-  // The leading term and the most each other term can add. Along the leading term's order a
-  // candidate's bound is `others` plus its leading term at most: `slope × v + offset` of the
-  // order's value v, capped at `cap`, or for locality depth the weighted term of depth −v.
-  const utilMost = Math.max(wBin, wSpread) * 100;
+  // The leading term is the one whose values spread widest over these candidates — the
+  // utilisation term's range from the occupied buckets, the cost term's full range (it is
+  // normalised over them), the locality term's from the depths present — since reading in the
+  // order of a term that barely varies (a fleet of near-empty clouds under binpack) prunes
+  // nothing. Every other term is bounded by its greatest value over the candidates.
+  const utilNeeded = wBin !== 0 || wSpread !== 0;
+  const allClasses = depth !== null ? { depth, classes: full + 1 } : null;
+  const utilOrder = utilNeeded ? index.byUtilisation(snap, needed, allClasses) : null;
+  // A replica raises a candidate's utilisation by at most the mean of need / capacity.
+  let lift = 0;
+  for (const r of needed) lift += (need[r] ?? 0) / (index.minCapacity[r] ?? 1);
+  lift /= nNeeded;
+  let uLow = 1;
+  let uHigh = 0;
+  if (utilOrder !== null) {
+    const { bucketing, classes: utilClasses } = utilOrder;
+    for (let c = 0; c < utilClasses; c++) {
+      const lowest = utilOrder.nextBucket(c, 0, false);
+      if (lowest < 0) continue;
+      uLow = Math.min(uLow, Math.max(0, bucketing.lowerEdge(lowest)));
+      uHigh = Math.max(uHigh, Math.min(1, bucketing.upperEdge(utilOrder.nextBucket(c, bucketing.buckets - 1, true))));
+    }
+    if (uLow > uHigh) uLow = uHigh;
+  }
+  const uTop = Math.min(1, uHigh + lift);
+  const binpackMost = wBin * 100 * uTop;
+  const spreadMost = wSpread * 100 * (1 - uLow);
   const costMost = wCost * 100;
-  const locMost = depth === null ? 0 : wLoc * 100;
+  let dMax = 0;
+  let dMin = 0;
+  if (depth !== null) {
+    const deepest = index.byDepth(depth);
+    const m = deepest.positions.length;
+    dMax = -(deepest.values[deepest.positions[0] ?? 0] ?? 0);
+    dMin = -(deepest.values[deepest.positions[m - 1] ?? 0] ?? 0);
+  }
+  const locMost = depth === null ? 0 : (locByDepth[dMax] ?? 0);
   let lead = LEAD_COST;
+  let leadSpread = range > 0 ? costMost : 0;
   let leadMost = costMost;
-  if (wBin !== 0 && wSpread === 0 && utilMost > leadMost) {
+  if (wBin !== 0 && wSpread === 0 && binpackMost - wBin * 100 * uLow > leadSpread) {
     lead = LEAD_BINPACK;
-    leadMost = utilMost;
+    leadSpread = binpackMost - wBin * 100 * uLow;
+    leadMost = binpackMost;
   }
-  if (wSpread !== 0 && wBin === 0 && utilMost > leadMost) {
+  if (wSpread !== 0 && wBin === 0 && spreadMost - wSpread * 100 * (1 - uTop) > leadSpread) {
     lead = LEAD_SPREAD;
-    leadMost = utilMost;
+    leadSpread = spreadMost - wSpread * 100 * (1 - uTop);
+    leadMost = spreadMost;
   }
-  if (locMost > leadMost) {
+  if (depth !== null && locMost - (locByDepth[dMin] ?? 0) > leadSpread) {
     lead = LEAD_LOCALITY;
     leadMost = locMost;
   }
@@ -273,8 +307,7 @@ function scan(
   // own locality term rather than the most any class gets.
   const classed = depth !== null && lead !== LEAD_LOCALITY;
   const classes = classed ? full + 1 : 1;
-  const depthClasses = classed && depth !== null ? { depth, classes } : null;
-  const others = utilMost + costMost + (classed ? 0 : locMost) - leadMost + (wTaints !== 0 ? taintFree : 0) + topologyTerm;
+  const others = binpackMost + spreadMost + costMost + (classed ? 0 : locMost) - leadMost + (wTaints !== 0 ? taintFree : 0) + topologyTerm;
   // The reading order per class: sorted positions one at a time, or utilisation buckets one at a
   // time, a bucket bounded by its edge (the most utilisation it can hold for binpack, the least
   // for spread). A group's bound is `others`, its class's locality term, and its leading term at
@@ -287,25 +320,21 @@ function scan(
   let offset = 0;
   let cap = Number.POSITIVE_INFINITY;
   if (lead === LEAD_BINPACK) {
-    // A replica raises a candidate's utilisation by at most the mean of need / capacity.
-    let lift = 0;
-    for (const r of needed) lift += (need[r] ?? 0) / (index.minCapacity[r] ?? 1);
-    lift /= nNeeded;
-    bucketed = index.byUtilisation(snap, needed, depthClasses);
+    bucketed = utilOrder;
     descending = true;
     slope = wBin * 100;
     offset = slope * lift;
     cap = wBin * 100;
   } else if (lead === LEAD_SPREAD) {
     // A replica only raises utilisation, so the current one bounds the spread term.
-    bucketed = index.byUtilisation(snap, needed, depthClasses);
+    bucketed = utilOrder;
     slope = -wSpread * 100;
     offset = wSpread * 100;
   } else if (lead === LEAD_LOCALITY && depth !== null) {
     sorted = index.byDepth(depth);
   } else {
     // The raw cost is at least the lead resource's price × need plus the others' cheapest.
-    sorted = index.byCost(costLead, depthClasses);
+    sorted = index.byCost(costLead, classed ? allClasses : null);
     let costRest = 0;
     for (const r of needed) if (r !== costLead) costRest += (index.minCost[r] ?? 0) * (need[r] ?? 0);
     if (range > 0) {

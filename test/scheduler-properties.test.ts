@@ -392,6 +392,67 @@ describe('scheduler properties', () => {
     expect(placed).toBeGreaterThan(RUNS / 10);
   });
 
+  it('ranks by sorted access exactly as the per-scorer path on evenly loaded fleets, where utilisation cannot lead', () => {
+    // Every cloud at nearly the same utilisation and demands large against the smallest clouds:
+    // the cost or locality term leads, and the utilisation terms — bounded by their greatest value
+    // over the candidates, a replica's lift included — decide between clouds of equal price.
+    const sorted = createScheduler({ tiers: TEST_TIERS, sortedAccessFrom: 0 });
+    const evenFleetArb = fc
+      .tuple(fc.integer({ min: 30, max: 70 }), fc.double({ min: 0, max: 0.9, noNaN: true }), fc.double({ min: 0, max: 0.02, noNaN: true }))
+      .chain(([n, load, jitter]) =>
+        fc.tuple(
+          ...Array.from({ length: n }, (_, i) =>
+            fc.record({ size: fc.constantFrom(1, 2, 4, 8), price: fc.integer({ min: 20, max: 60 }), memoryPrice: fc.integer({ min: 1, max: 2 }), locality: fc.constantFrom(...LOCALITIES), zone: fc.constantFrom('a', 'b', 'c'), wobble: fc.double({ min: 0, max: 1, noNaN: true }) }).map(
+              (r): Cloud => {
+                const used = load + jitter * r.wobble;
+                const capacity = { cpu: 1_000 * r.size, memory: 2_048 * r.size, gpu: 0, instances: 0 };
+                return {
+                  id: `e${i}`,
+                  kind: 'simulated',
+                  locality: r.locality,
+                  zone: r.zone,
+                  tier: 'L4',
+                  tierExclusive: false,
+                  attributes: { arch: 'amd64', xinchuang: false, gpuModel: null, labels: {} },
+                  taints: [],
+                  capacity,
+                  allocated: { cpu: Math.floor(capacity.cpu * used), memory: Math.floor(capacity.memory * used), gpu: 0, instances: 0 },
+                  costPerUnit: { cpu: r.price / 20_000, memory: r.memoryPrice / 10_000, gpu: 0, instances: 0 },
+                  condition: 'Ready',
+                  connection: {},
+                  version: 1,
+                };
+              },
+            ),
+          ),
+        ),
+      );
+    const evenSpecArb = fc
+      .record({
+        replicas: fc.integer({ min: 1, max: 4 }),
+        cpu: fc.constantFrom(5, 10, 100, 500, 900),
+        memory: fc.constantFrom(0, 0, 64, 1024),
+        prefer: fc.constantFrom(undefined, undefined, 'cn/gd/sz/nanshan', 'cn/bj'),
+        strategy: fc.constantFrom('binpack', 'spread', 'spread', 'cost', 'locality'),
+      })
+      .map((r) => {
+        const b = aSpec().replicas(r.replicas).resources({ cpu: r.cpu, memory: r.memory }).tier('L1').strategy(r.strategy);
+        return (r.prefer === undefined ? b : b.prefer(r.prefer)).build();
+      });
+    let placed = 0;
+    fc.assert(
+      fc.property(evenFleetArb, evenSpecArb, fc.string({ maxLength: 6 }), (fleet, spec, seed) => {
+        const snap = createSnapshot(fleet, TEST_TIERS);
+        const req = { spec, headroom: [], seed };
+        const d = sorted.place(req, snap);
+        if (d.ok) placed++;
+        expect(essence(d)).toEqual(essence(perScorer.place(req, snap)));
+      }),
+      { numRuns: RUNS },
+    );
+    expect(placed).toBeGreaterThan(RUNS / 2);
+  });
+
   it('selects among equal keys by the tie-break draw exactly as the full division does', () => {
     // Clouds alike in all but their ids score the same: the selection and the best of the rest
     // are decided by the seeded draws alone, and must be the ones the full division would take.
