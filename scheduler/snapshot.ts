@@ -13,7 +13,10 @@
  * and the slot table (two flat copies) and shares every index and the memo table;
  * {@link Snapshot.withCloud} and {@link Snapshot.withoutCloud} copy-on-write only the buckets the
  * cloud moves between. A removed cloud leaves a tombstone slot, compacted away once tombstones
- * outnumber live clouds.
+ * outnumber live clouds. Each snapshot also records the slot whose free capacity it changed from
+ * its parent's ({@link Snapshot.freeVersion}, {@link Snapshot.freeChangedSince}), so that what is
+ * derived from free capacity — the scheduler's candidate indexes — catches up instead of being
+ * built again.
  */
 import type { Cloud, CloudCondition } from '../domain/cloud.js';
 import { TianshuError } from '../domain/errors.js';
