@@ -70,6 +70,8 @@ interface StaticVerdicts extends PassingSlots {
   readonly reasonBySlot: Uint8Array;
   /** Rejections counted per reason id. */
   readonly counts: Uint32Array;
+  /** `counts` as a decision's `reasonCounts` (frozen): every decision the dynamic filters reject nothing in shares it. */
+  readonly reasonCounts: Readonly<Partial<Record<ReasonCode, number>>>;
 }
 
 /** Per-decision columns; reused across decisions by one scheduler for the hot path. */
@@ -214,7 +216,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const slots = Int32Array.from(passing);
       const preferTaints = snap.preferTaints;
       const anyPreferTaint = slots.some((slot) => preferTaints[slot] !== 0);
-      return { reasonBySlot, slots, anyPreferTaint, counts };
+      return { reasonBySlot, slots, anyPreferTaint, counts, reasonCounts: Object.freeze(reasonCountsOf(counts)) };
     })();
     table.set(req.staticKey, computed);
     return computed;
@@ -426,12 +428,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     const placed = assignments.reduce((sum, a) => sum + a.replicas, 0);
     const ok = placed === req.replicas && (req.replicas === 0 || split.failure === null) && (feasible > 0 || req.replicas === 0);
-    const reasonCounts: Partial<Record<ReasonCode, number>> = {};
-    for (let id = 1; id < counts.length; id++) {
-      const n = counts[id] ?? 0;
-      const code = REASON_CODES[id - 1];
-      if (n > 0 && code !== undefined) reasonCounts[code] = n;
-    }
+    // Building the object per decision, its keys differing from one request to the next, cost
+    // more than the rest of a decision's bookkeeping; when nothing was rejected dynamically the
+    // counts are the static verdicts' own.
+    const statics = staticVerdicts(req, snap);
+    const reasonCounts = feasible === statics.slots.length ? statics.reasonCounts : reasonCountsOf(counts);
     const considered = snap.size;
     const rejectedCount = considered - feasible;
     let failure: Decision['failure'] = null;
@@ -979,6 +980,17 @@ function newDepthTable(): Map<string, Uint8Array> {
 
 function newIndexTable(): Map<string, CandidateIndex> {
   return new Map();
+}
+
+/** Rejections counted per reason id → per reason code, the reasons with none left out. */
+function reasonCountsOf(counts: Uint32Array): Partial<Record<ReasonCode, number>> {
+  const out: Partial<Record<ReasonCode, number>> = {};
+  for (let id = 1; id < counts.length; id++) {
+    const n = counts[id] ?? 0;
+    const code = REASON_CODES[id - 1];
+    if (n > 0 && code !== undefined) out[code] = n;
+  }
+  return out;
 }
 
 function newColumns(n: number, scorerCount: number): Columns {

@@ -52,18 +52,18 @@ export class SortedAccessScratch {
   tie = new Float64Array(64);
   /** The weighted locality term per shared depth. */
   locByDepth = new Float64Array(16);
-  private cursorCol = new Int32Array(8);
-  private firstCol = new Int32Array(8);
-  private boundCol = new Float64Array(8);
+  /** Per locality class: the next group to read, its first position and its bound. */
+  cursor = new Int32Array(8);
+  groupFirst = new Int32Array(8);
+  groupBound = new Float64Array(8);
 
-  /** Per-class reading state for `n` classes. */
-  classes(n: number): { cursor: Int32Array; groupFirst: Int32Array; groupBound: Float64Array } {
-    if (this.cursorCol.length < n) {
-      this.cursorCol = new Int32Array(n);
-      this.firstCol = new Int32Array(n);
-      this.boundCol = new Float64Array(n);
+  /** Grows the per-class columns to `n` classes. */
+  ensureClasses(n: number): void {
+    if (this.cursor.length < n) {
+      this.cursor = new Int32Array(n);
+      this.groupFirst = new Int32Array(n);
+      this.groupBound = new Float64Array(n);
     }
-    return { cursor: this.cursorCol, groupFirst: this.firstCol, groupBound: this.boundCol };
   }
 
   ensure(n: number, ranks: number): void {
@@ -138,7 +138,7 @@ export function selectBySortedAccess(
   const rejected = scratch.rejected;
   const rejectedList = scratch.rejectedList;
   const capacityByRank = scratch.capacityByRank;
-  capacityByRank.fill(0, 0, perRank.length);
+  for (let at = 0; at < perRank.length; at++) capacityByRank[at] = 0;
 
   // 1. Capacity: the clouds short of resource r are in the free-capacity buckets up to the need's
   // (and, should rounding of the bucketing put one a bucket higher, the next); each is checked.
@@ -356,7 +356,8 @@ function scan(
   const buckets = bucketed?.bucketing.buckets ?? 0;
   const nextIn = bucketed !== null ? bucketed.next : null;
   // Per class: the next group to read, its first position and its bound (-∞ once read out).
-  const { cursor, groupFirst, groupBound } = scratch.classes(classes);
+  scratch.ensureClasses(classes);
+  const { cursor, groupFirst, groupBound } = scratch;
   /** Moves class `c`'s cursor to its next non-empty group and bounds it. */
   const advance = (c: number): void => {
     const g = cursor[c] ?? 0;
