@@ -67,8 +67,8 @@ export interface ClassedOrder {
   readonly values: Float64Array;
 }
 
-/** How many utilisation orders (needed resources × depth classes) an index keeps. */
-const UTILISATION_ORDERS_KEPT = 8;
+/** How many utilisation orders (per needed resources and locality classes) and classed price orders an index keeps, each. */
+const ORDERS_KEPT = 8;
 
 /** See the module comment. Positions index {@link CandidateIndex.slots}. */
 export class CandidateIndex {
@@ -138,7 +138,7 @@ export class CandidateIndex {
     const changed = changedScratch;
     changed.length = 0;
     if (!snap.freeChangedSince(this.version, changed)) {
-      // Not a recent descendant (an older snapshot, or a long way on): sort again when asked.
+      // Not a recent descendant (an older snapshot, or a long way on): build them again when asked.
       this.freeOrders.fill(undefined);
       this.utilOrders.length = 0;
     } else {
@@ -182,7 +182,7 @@ export class CandidateIndex {
       const values = Float64Array.from(this.slots, (slot) => utilisationNow(snap, slot, needed));
       const order = classes === null ? new BucketedPositions(values, UTILISATION_BUCKETS) : new BucketedPositions(values, UTILISATION_BUCKETS, this.classesOf(classes), classes.classes);
       u = { mask, depth, needed: [...needed], order };
-      if (this.utilOrders.length >= UTILISATION_ORDERS_KEPT) this.utilOrders.shift();
+      if (this.utilOrders.length >= ORDERS_KEPT) this.utilOrders.shift();
       this.utilOrders.push(u);
     }
     return u.order;
@@ -200,7 +200,7 @@ export class CandidateIndex {
     let hit = this.costByClass.find((o) => o.r === r && o.depth === classes.depth);
     if (hit === undefined) {
       hit = { r, depth: classes.depth, order: this.split(sorted, classes) };
-      if (this.costByClass.length >= UTILISATION_ORDERS_KEPT) this.costByClass.shift();
+      if (this.costByClass.length >= ORDERS_KEPT) this.costByClass.shift();
       this.costByClass.push(hit);
     }
     return hit.order;

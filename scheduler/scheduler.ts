@@ -166,7 +166,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     let index = table.get(key);
     if (index === undefined || index.slots !== slots || !index.follow(snap)) {
       index = new CandidateIndex(snap, slots);
-      // An index holds a few columns per candidate and one per slot: keep the 256 most recent.
+      // An index holds a few columns per candidate and one per slot: keep the 256 built last.
       if (table.size >= 256) {
         const oldest = table.keys().next();
         if (oldest.done !== true) table.delete(oldest.value);
