@@ -78,7 +78,7 @@ interface FreeStep {
 }
 
 /** How many steps a free-capacity lineage keeps before the chain is cut. */
-const FREE_STEPS_KEPT = 4096;
+const FREE_STEPS_KEPT = 65_536;
 let freeStepIds = 0;
 
 function rootStep(): FreeStep {
