@@ -399,7 +399,9 @@ function scan(
     for (let p = first; p >= 0; p = nextIn === null ? -1 : (nextIn[p] ?? -1)) {
       const slot = slots[p] ?? 0;
       if (rejected[p] !== 0 || admitsOne[(tierRanks[slot] ?? 0) + 1] === 0) continue;
-      // Utilisation and raw cost exactly as the fused pass computes them.
+      // Utilisation, raw cost and the weighted sum exactly as the fused pass computes them (its
+      // general loop and pass 2a, written out here as there for the hot loop's sake: a change
+      // to one is a change to both, and the property tests hold both to the per-scorer path).
       let sum = 0;
       let n = 0;
       let x = 0;
