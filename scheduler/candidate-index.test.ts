@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Cloud } from '../domain/cloud.js';
 import { aCloud, TEST_TIERS } from '../test/builders.js';
 import type { BucketedPositions } from './bucketed-positions.js';
-import { CandidateIndex } from './candidate-index.js';
+import { ascendingOrder, CandidateIndex } from './candidate-index.js';
 import { createSnapshot, R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -33,6 +33,29 @@ function bucketsOf(b: BucketedPositions): number[][] {
 function ordersOf(index: CandidateIndex, snap: Snapshot): unknown[] {
   return [bucketsOf(index.byFree(snap, CPU)), bucketsOf(index.byFree(snap, MEMORY)), bucketsOf(index.byUtilisation(snap, [CPU, MEMORY], null)), Array.from(index.byCost(CPU).positions)];
 }
+
+describe('ascendingOrder', () => {
+  it('orders positions by value, ties by position, as one class', () => {
+    const order = ascendingOrder(Float64Array.from([5, 1, 5, 3, -0.5]));
+    expect(Array.from(order.positions)).toEqual([4, 1, 3, 0, 2]);
+    expect(Array.from(order.starts)).toEqual([0, 5]);
+  });
+
+  it('is a permutation in ascending order of value for any values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { maxLength: 50 }), (xs) => {
+        const values = Float64Array.from(xs);
+        const { positions } = ascendingOrder(values);
+        expect(Array.from(positions).sort((a, b) => a - b)).toEqual(Array.from(values.keys()));
+        for (let r = 1; r < positions.length; r++) {
+          const a = positions[r - 1] ?? 0;
+          const b = positions[r] ?? 0;
+          expect((values[a] ?? 0) < (values[b] ?? 0) || ((values[a] ?? 0) === (values[b] ?? 0) && a < b)).toBe(true);
+        }
+      }),
+    );
+  });
+});
 
 describe('CandidateIndex', () => {
   const clouds = fleet(12);

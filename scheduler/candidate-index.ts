@@ -8,13 +8,12 @@
  * along with it: an allocation changes the free capacity of one cloud, so the orders that depend
  * on free capacity — buckets, {@link BucketedPositions} — move that cloud to its new bucket in
  * O(1) (`follow`) rather than being built again. The price and depth orders depend only on static
- * fields and are fully sorted ({@link SortedPositions}), once.
+ * fields and are fully sorted ({@link ascendingOrder}), once.
  */
 import { BucketedPositions, OCTAVE_QUARTERS, unitBuckets } from './bucketed-positions.js';
 import type { Bucketing } from './bucketed-positions.js';
 import { R } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
-import { SortedPositions } from './sorted-positions.js';
 
 /** Utilisation buckets: 1/256 wide, so a bucket's edge overstates its candidates' bound by under 0.4 % of a weight. */
 export const UTILISATION_BUCKETS: Bucketing = unitBuckets(256);
@@ -44,9 +43,13 @@ function maskOf(needed: readonly number[]): number {
 
 const changedScratch: number[] = [];
 
-/** A sorted order as one class. */
-function oneClass(sorted: SortedPositions): ClassedOrder {
-  return { positions: sorted.order, starts: Int32Array.of(0, sorted.size), values: sorted.values };
+/** The positions of `values` (indexed by position) in ascending order of value, ties by position, as one class. */
+export function ascendingOrder(values: Float64Array): ClassedOrder {
+  const n = values.length;
+  const positions = new Int32Array(n);
+  for (let p = 0; p < n; p++) positions[p] = p;
+  positions.sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0) || a - b);
+  return { positions, starts: Int32Array.of(0, n), values };
 }
 
 /**
@@ -193,7 +196,7 @@ export class CandidateIndex {
     let sorted = this.costOrders[r];
     if (sorted === undefined) {
       const cost = this.cost;
-      sorted = oneClass(new SortedPositions(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0)));
+      sorted = ascendingOrder(Float64Array.from(this.slots, (slot) => cost[slot * R + r] ?? 0));
       this.costOrders[r] = sorted;
     }
     if (classes === null) return sorted;
@@ -210,7 +213,7 @@ export class CandidateIndex {
   byDepth(depth: Uint8Array): ClassedOrder {
     let order = this.depthOrders.get(depth);
     if (order === undefined) {
-      order = oneClass(new SortedPositions(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0))));
+      order = ascendingOrder(Float64Array.from(this.slots, (slot) => -(depth[slot] ?? 0)));
       if (this.depthOrders.size >= 16) this.depthOrders.clear();
       this.depthOrders.set(depth, order);
     }

@@ -364,7 +364,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    * which the others might have prevented) does it run again over every feasible candidate.
    * `index` maps the division's candidates to evaluation candidates when it ran over the selection.
    */
-  function evaluateAndDivide(req: PreparedRequest, snap: Snapshot): { feasible: number; counts: Uint32Array; split: SplitResult; slots: Int32Array; index: Int32Array | null } {
+  function evaluateAndDivide(
+    req: PreparedRequest,
+    snap: Snapshot,
+  ): { statics: StaticVerdicts; feasible: number; counts: Uint32Array; split: SplitResult; slots: Int32Array; index: Int32Array | null } {
     const statics = staticVerdicts(req, snap);
     ensureCapacity(scratch, statics.slots.length, scorers.length);
     scratch.counts.set(statics.counts);
@@ -381,18 +384,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         full: preference === undefined ? 1 : depthOf(preference),
       };
       const feasible = selectBySortedAccess(req, snap, candidateIndex(snap, req.staticKey, statics.slots), w, locality, fusedIds, scratch.counts, sortedScratch, top, k);
-      if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
+      if (feasible === 0) return { statics, feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
       const split = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
-      if (split.incomplete !== true) return { feasible, counts: scratch.counts, split, slots: top.index, index: null };
+      if (split.incomplete !== true) return { statics, feasible, counts: scratch.counts, split, slots: top.index, index: null };
       scratch.counts.set(statics.counts);
     }
     const feasible = fusedKeys(req, snap, statics, w, scratch, fusedIds, depthMemo, fusedOut);
     selectTop(req, snap, scratch, feasible, fusedOut, top, k);
-    if (feasible === 0) return { feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
+    if (feasible === 0) return { statics, feasible, counts: scratch.counts, split: NO_DIVISION, slots: scratch.slots, index: null };
     const first = splitReplicas(divisionInput(req, snap, top, top.size, top.floor), splitScratch);
-    if (first.incomplete !== true) return { feasible, counts: scratch.counts, split: first, slots: scratch.slots, index: top.index };
+    if (first.incomplete !== true) return { statics, feasible, counts: scratch.counts, split: first, slots: scratch.slots, index: top.index };
     completeCandidates(req, snap, scratch, feasible);
-    return { feasible, counts: scratch.counts, split: splitReplicas(divisionInput(req, snap, scratch, feasible, null), splitScratch), slots: scratch.slots, index: null };
+    return { statics, feasible, counts: scratch.counts, split: splitReplicas(divisionInput(req, snap, scratch, feasible, null), splitScratch), slots: scratch.slots, index: null };
   }
 
   function decide(request: PlacementRequest, snap: Snapshot): Decision {
@@ -402,15 +405,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // Steps 2–5: static filters (cached), dynamic filters, scorers, then the division of the
     // replicas over the feasible clouds, all or nothing. `index` maps a division index to a
     // candidate index when the division ran over a selection.
+    let statics: StaticVerdicts;
     let feasible: number;
     let counts: Uint32Array;
     let split: SplitResult;
     let candidateSlots: Int32Array;
     let index: Int32Array | null = null;
     if (fused) {
-      ({ feasible, counts, split, slots: candidateSlots, index } = evaluateAndDivide(req, snap));
+      ({ statics, feasible, counts, split, slots: candidateSlots, index } = evaluateAndDivide(req, snap));
     } else {
       const ev = evaluate(req, snap, scratch);
+      statics = ev.statics;
       feasible = ev.feasible;
       counts = ev.counts;
       candidateSlots = ev.cols.slots;
@@ -431,7 +436,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // Building the object per decision, its keys differing from one request to the next, cost
     // more than the rest of a decision's bookkeeping; when nothing was rejected dynamically the
     // counts are the static verdicts' own.
-    const statics = staticVerdicts(req, snap);
     const reasonCounts = feasible === statics.slots.length ? statics.reasonCounts : reasonCountsOf(counts);
     const considered = snap.size;
     const rejectedCount = considered - feasible;

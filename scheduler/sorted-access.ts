@@ -43,8 +43,6 @@ export class SortedAccessScratch {
   rejected = new Uint8Array(64);
   /** The positions rejected, to clear `rejected` afterwards. */
   rejectedList = new Int32Array(64);
-  /** Capacity rejections per tier rank + 1. */
-  capacityByRank = new Int32Array(8);
   /** The candidates read, in reading order: slot, key and (for those that needed one) draw. */
   slot = new Int32Array(64);
   key = new Float64Array(64);
@@ -66,7 +64,7 @@ export class SortedAccessScratch {
     }
   }
 
-  ensure(n: number, ranks: number): void {
+  ensure(n: number): void {
     if (this.rejected.length < n) {
       const m = Math.max(n, this.rejected.length * 2);
       this.rejected = new Uint8Array(m);
@@ -76,7 +74,6 @@ export class SortedAccessScratch {
       this.base = new Float64Array(m);
       this.tie = new Float64Array(m);
     }
-    if (this.capacityByRank.length < ranks) this.capacityByRank = new Int32Array(ranks);
   }
 }
 
@@ -128,7 +125,7 @@ export function selectBySortedAccess(
   const m = index.size;
   const slots = index.slots;
   const perRank = index.perRank;
-  scratch.ensure(m, perRank.length);
+  scratch.ensure(m);
   const cost = snap.cost;
   const tierRanks = snap.tierRanks;
   const need = req.need;
@@ -137,8 +134,6 @@ export function selectBySortedAccess(
   const admitsOne = req.quota.admitsOneByRank;
   const rejected = scratch.rejected;
   const rejectedList = scratch.rejectedList;
-  const capacityByRank = scratch.capacityByRank;
-  for (let at = 0; at < perRank.length; at++) capacityByRank[at] = 0;
 
   // 1. Capacity: the clouds short of resource r are in the free-capacity buckets up to the need's
   // (and, should rounding of the bucketing put one a bucket higher, the next); each is checked.
@@ -155,19 +150,25 @@ export function selectBySortedAccess(
         rejected[p] = 1;
         rejectedList[nRejected++] = p;
         counts[id] = (counts[id] ?? 0) + 1;
-        const at = (tierRanks[slots[p] ?? 0] ?? 0) + 1;
-        capacityByRank[at] = (capacityByRank[at] ?? 0) + 1;
       }
     }
   }
-  // Quota: a tier that admits no replica rejects every candidate of it the capacity filter passed.
-  let nQuota = 0;
-  for (let at = 0; at < perRank.length; at++) {
-    if (admitsOne[at] !== 0) continue;
-    nQuota += (perRank[at] ?? 0) - (capacityByRank[at] ?? 0);
+  // Quota: a tier that admits no replica rejects every candidate of it the capacity filter passed
+  // (a pass over the candidates, only when such a tier has some). Every rejected candidate is then
+  // marked in `rejected`, the one feasibility test of what follows.
+  let blocked = false;
+  for (let at = 0; at < perRank.length; at++) if (admitsOne[at] === 0 && (perRank[at] ?? 0) > 0) blocked = true;
+  if (blocked) {
+    let nQuota = 0;
+    for (let p = 0; p < m; p++) {
+      if (rejected[p] !== 0 || admitsOne[(tierRanks[slots[p] ?? 0] ?? 0) + 1] !== 0) continue;
+      rejected[p] = 1;
+      rejectedList[nRejected++] = p;
+      nQuota++;
+    }
+    if (nQuota > 0) counts[ids.quota] = (counts[ids.quota] ?? 0) + nQuota;
   }
-  if (nQuota > 0) counts[ids.quota] = (counts[ids.quota] ?? 0) + nQuota;
-  const feasible = m - nRejected - nQuota;
+  const feasible = m - nRejected;
 
   if (feasible > 0) {
     // 2. The cheapest and dearest feasible raw cost, from the price order of the resource whose
@@ -190,7 +191,7 @@ export function selectBySortedAccess(
       const p = priced[t] ?? 0;
       const low = (prices[p] ?? 0) * needLead + restLow;
       if (low - margin(low) >= min) break;
-      if (rejected[p] !== 0 || admitsOne[(tierRanks[slots[p] ?? 0] ?? 0) + 1] === 0) continue;
+      if (rejected[p] !== 0) continue;
       const x = rawCost(cost, slots[p] ?? 0, need, needed);
       if (x < min) min = x;
     }
@@ -198,7 +199,7 @@ export function selectBySortedAccess(
       const p = priced[t] ?? 0;
       const high = (prices[p] ?? 0) * needLead + restHigh;
       if (high + margin(high) <= max) break;
-      if (rejected[p] !== 0 || admitsOne[(tierRanks[slots[p] ?? 0] ?? 0) + 1] === 0) continue;
+      if (rejected[p] !== 0) continue;
       const x = rawCost(cost, slots[p] ?? 0, need, needed);
       if (x > max) max = x;
     }
@@ -232,7 +233,6 @@ function scan(
   const cost = snap.cost;
   const tierRanks = snap.tierRanks;
   const rejected = scratch.rejected;
-  const admitsOne = req.quota.admitsOneByRank;
   const need = req.need;
   const needed = req.needed;
   const nNeeded = needed.length;
@@ -279,8 +279,8 @@ function scan(
   const costMost = wCost * 100;
   let dMax = 0;
   let dMin = 0;
-  if (depth !== null) {
-    const deepest = index.byDepth(depth);
+  const deepest = depth === null ? null : index.byDepth(depth);
+  if (deepest !== null) {
     const m = deepest.positions.length;
     dMax = -(deepest.values[deepest.positions[0] ?? 0] ?? 0);
     dMin = -(deepest.values[deepest.positions[m - 1] ?? 0] ?? 0);
@@ -330,8 +330,8 @@ function scan(
     bucketed = utilOrder;
     slope = -wSpread * 100;
     offset = wSpread * 100;
-  } else if (lead === LEAD_LOCALITY && depth !== null) {
-    sorted = index.byDepth(depth);
+  } else if (lead === LEAD_LOCALITY && deepest !== null) {
+    sorted = deepest;
   } else {
     // The raw cost is at least the lead resource's price × need plus the others' cheapest.
     sorted = index.byCost(costLead, classed ? allClasses : null);
@@ -397,8 +397,8 @@ function scan(
     const first = groupFirst[c] ?? -1;
     advance(c);
     for (let p = first; p >= 0; p = nextIn === null ? -1 : (nextIn[p] ?? -1)) {
+      if (rejected[p] !== 0) continue;
       const slot = slots[p] ?? 0;
-      if (rejected[p] !== 0 || admitsOne[(tierRanks[slot] ?? 0) + 1] === 0) continue;
       // Utilisation, raw cost and the weighted sum exactly as the fused pass computes them (its
       // general loop and pass 2a, written out here as there for the hot loop's sake: a change
       // to one is a change to both, and the property tests hold both to the per-scorer path).
