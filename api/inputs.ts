@@ -15,15 +15,36 @@ import { parseWith } from '../domain/validation.js';
 import type { CloudPatch, NewCloud } from '../store/store.js';
 import { CloudSpecSchema, QuotaSchema } from '../config/schema.js';
 
-/** GraphQL sends explicit nulls for omitted optional inputs; the domain schemas mean "absent". */
+/** Whether `value` holds a null anywhere (a walk that allocates nothing). */
+function holdsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (holdsNull(v)) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) if (holdsNull(obj[k])) return true;
+  return false;
+}
+
+/**
+ * GraphQL sends explicit nulls for omitted optional inputs; the domain schemas mean "absent".
+ * Input without a null, most of it, is returned as it is (the schemas copy what they accept):
+ * copying every spec cost a tenth of its validation.
+ */
 export function stripNulls(value: unknown): unknown {
+  return holdsNull(value) ? withoutNulls(value) : value;
+}
+
+function withoutNulls(value: unknown): unknown {
   if (value === null) return undefined;
-  if (Array.isArray(value)) return value.map(stripNulls);
+  if (Array.isArray(value)) return value.map(withoutNulls);
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(obj)) {
-      const s = stripNulls(obj[k]);
+      const s = withoutNulls(obj[k]);
       if (s !== undefined) out[k] = s;
     }
     return out;

@@ -111,6 +111,18 @@ describe('api operations', () => {
     expect(got.body.data?.deployment.spec.strategy).toBe('binpack');
   });
 
+  it('requestDeployment: explicit nulls mean absent, at any depth, and the defaults apply', async () => {
+    const spec = specInput({ name: 'nulls', localityPreference: null, spread: { minClouds: null, maxReplicasPerCloud: null, topology: null }, requiredAttributes: null, strategy: null, priority: null });
+    const res = await h.gql(DEPLOY, { spec }, sz);
+    expect(res.body.errors).toBeUndefined();
+    const id = res.body.data?.requestDeployment.deployment.id;
+    const got = await h.gql('query($id: ID!) { deployment(id: $id) { spec } }', { id }, sz);
+    const stored = got.body.data?.deployment.spec;
+    expect(stored).toMatchObject({ strategy: 'binpack', priority: 0, spread: { minClouds: 1, topology: 'cloud' }, requiredAttributes: {} });
+    expect(stored).not.toHaveProperty('localityPreference');
+    expect(stored.spread).not.toHaveProperty('maxReplicasPerCloud');
+  });
+
   it('requestDeployment: VALIDATION names the field', async () => {
     const res = await h.gql(DEPLOY, { spec: specInput({ resources: { cpu: -1 } }) }, sz);
     expect(codeOf(res)).toBe('VALIDATION');
