@@ -13,10 +13,15 @@
  * `typename` (`{ __typename }` on the same server) is the ceiling, measured half before and half
  * after requestDeployment (its rate is the mean of the halves, its latencies the worse).
  * `BENCH_API_SECONDS` and `BENCH_API_CONNECTIONS` override duration and connections.
+ *
+ * On Linux each line also carries the server's CPU time per request, read from `/proc`: the whole
+ * process (`server_cpu_us`: the event loop, the SQLite writer thread, V8's helpers) and its event
+ * loop alone (`loop_cpu_us`), which bounds the rate. The machine's speed drifts over minutes, so
+ * the rates of two runs compare less well than these do.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,9 +114,34 @@ interface Result {
   readonly p99: number;
   readonly errors: number;
   readonly non2xx: number;
+  readonly requests: number;
+  /** The server's CPU time during the run (ms): the whole process, and its main thread; null off Linux. */
+  readonly cpu: Cpu | null;
 }
 
-async function load(url: string, token: string, seconds: number, connections: number, body: () => string): Promise<Result> {
+interface Cpu {
+  readonly process: number;
+  readonly loop: number;
+}
+
+/** CPU time (ms) of the process `pid` and of its main thread, from `/proc` (null where there is none). */
+function cpuOf(pid: number | undefined): Cpu | null {
+  if (pid === undefined) return null;
+  // Fields 14 and 15 of …/stat, after the parenthesised command name: user and system time in clock ticks (100 Hz).
+  const ticks = (path: string): number => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  try {
+    return { process: ticks(`/proc/${pid}/stat`), loop: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  } catch {
+    return null;
+  }
+}
+
+async function load(url: string, token: string, seconds: number, connections: number, body: () => string, server?: number): Promise<Result> {
+  const before = cpuOf(server);
   const result = await autocannon({
     url: `${url}/graphql`,
     connections,
@@ -120,16 +150,21 @@ async function load(url: string, token: string, seconds: number, connections: nu
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
   });
-  return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  const after = cpuOf(server);
+  const cpu = before === null || after === null ? null : { process: after.process - before.process, loop: after.loop - before.loop };
+  return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, requests: result.requests.total, cpu };
 }
 
-/** Two runs of equal length as one: the mean rate, the worse latencies, every error. */
+/** Two runs of equal length as one: the mean rate, the worse latencies, every error and request, the CPU of both. */
 function bothHalves(a: Result, b: Result): Result {
-  return { reqPerSec: (a.reqPerSec + b.reqPerSec) / 2, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx };
+  const cpu = a.cpu === null || b.cpu === null ? null : { process: a.cpu.process + b.cpu.process, loop: a.cpu.loop + b.cpu.loop };
+  return { reqPerSec: (a.reqPerSec + b.reqPerSec) / 2, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx, requests: a.requests + b.requests, cpu };
 }
 
 function line(op: string, r: Result): string {
-  return `BENCH api op=${op} req_per_s=${Math.round(r.reqPerSec)} p50_ms=${r.p50} p99_ms=${r.p99}`;
+  const perRequest = (ms: number): number => Math.round((ms * 1000) / Math.max(1, r.requests));
+  const cpu = r.cpu === null ? '' : ` server_cpu_us=${perRequest(r.cpu.process)} loop_cpu_us=${perRequest(r.cpu.loop)}`;
+  return `BENCH api op=${op} req_per_s=${Math.round(r.reqPerSec)} p50_ms=${r.p50} p99_ms=${r.p99}${cpu}`;
 }
 
 /** Runs the benchmark and prints the three BENCH lines. */
@@ -160,11 +195,12 @@ export async function run(): Promise<void> {
     // The ceiling is measured in two halves, just before and just after requestDeployment: the
     // speed of a shared machine drifts over seconds, and one run before it would skew the ratio
     // whichever way the drift went.
-    const typenameBefore = await load(url, ready.token, seconds / 2, connections, () => typenameBody);
-    const deploy = await load(url, ready.token, seconds, connections, deployBody);
-    const typenameAfter = await load(url, ready.token, seconds / 2, connections, () => typenameBody);
+    const pid = child.pid;
+    const typenameBefore = await load(url, ready.token, seconds / 2, connections, () => typenameBody, pid);
+    const deploy = await load(url, ready.token, seconds, connections, deployBody, pid);
+    const typenameAfter = await load(url, ready.token, seconds / 2, connections, () => typenameBody, pid);
     const typename = bothHalves(typenameBefore, typenameAfter);
-    const summary = await load(url, ready.token, seconds, connections, () => summaryBody);
+    const summary = await load(url, ready.token, seconds, connections, () => summaryBody, pid);
     for (const [op, r] of [['requestDeployment', deploy], ['fleetSummary', summary], ['typename', typename]] as const) {
       if (r.errors > 0 || r.non2xx > 0) console.error(`bench api ${op}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
       console.log(line(op, r));
