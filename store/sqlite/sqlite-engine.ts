@@ -249,7 +249,7 @@ export class SqliteEngine implements Engine {
       deployment: (id) => Promise.resolve(image.deployments.get(id) ?? null),
       deploymentByName: (t, n) => Promise.resolve(image.deploymentByName(t, n)),
       idempotency: (t, k) => Promise.resolve(image.idempotencyRecord(t, k)),
-      placement: (id) => Promise.resolve(image.pendingPlacements.get(id) ?? this.latestPlacement(id)),
+      placement: (id) => Promise.resolve(image.pendingPlacement(id) ?? this.latestPlacement(id)),
       cloudInUse: (id) => Promise.resolve(image.cloudInUse(id)),
       purgeScope: (before) => Promise.resolve(this.purgeScope(before)),
     };
@@ -348,7 +348,7 @@ export class SqliteEngine implements Engine {
 
   /** Answers the requests of a batch that committed. */
   private answer(staged: readonly Staged[]): void {
-    this.image.pendingPlacements.clear();
+    this.image.forgetPendingPlacements();
     for (const st of staged) {
       if (st.kind === 'read') st.p.resolve(st.value);
       else if (st.kind === 'error') st.p.reject(st.error);
