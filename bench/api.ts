@@ -140,8 +140,8 @@ function cpuOf(pid: number | undefined): Cpu | null {
   }
 }
 
-async function load(url: string, token: string, seconds: number, connections: number, body: () => string, server?: number): Promise<Result> {
-  const before = cpuOf(server);
+async function load(url: string, token: string, seconds: number, connections: number, body: () => string, serverPid?: number): Promise<Result> {
+  const before = cpuOf(serverPid);
   const result = await autocannon({
     url: `${url}/graphql`,
     connections,
@@ -150,7 +150,7 @@ async function load(url: string, token: string, seconds: number, connections: nu
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
   });
-  const after = cpuOf(server);
+  const after = cpuOf(serverPid);
   const cpu = before === null || after === null ? null : { process: after.process - before.process, loop: after.loop - before.loop };
   return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, requests: result.requests.total, cpu };
 }
