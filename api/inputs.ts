@@ -24,7 +24,7 @@ function holdsNull(value: unknown): boolean {
     return false;
   }
   const obj = value as Record<string, unknown>;
-  for (const k in obj) if (holdsNull(obj[k])) return true;
+  for (const k in obj) if (Object.hasOwn(obj, k) && holdsNull(obj[k])) return true;
   return false;
 }
 
