@@ -11,7 +11,8 @@
  *   BENCH api op=typename req_per_s=… p50_ms=… p99_ms=…
  *
  * `typename` (`{ __typename }` on the same server) is the ceiling, measured half before and half
- * after requestDeployment (its rate is the mean of the halves, its latencies the worse).
+ * after requestDeployment (its rate is the mean of the halves, its latencies the worse); the other
+ * lines give their rate as a share of it (`of_ceiling`).
  * `BENCH_API_SECONDS` and `BENCH_API_CONNECTIONS` override duration and connections.
  *
  * On Linux each line also carries the server's CPU time per request, read from `/proc`: the whole
@@ -161,10 +162,12 @@ function bothHalves(a: Result, b: Result): Result {
   return { reqPerSec: (a.reqPerSec + b.reqPerSec) / 2, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx, requests: a.requests + b.requests, cpu };
 }
 
-function line(op: string, r: Result): string {
+/** One BENCH line; `ceiling` (the typename rate) adds the operation's rate as a share of it. */
+function line(op: string, r: Result, ceiling?: number): string {
   const perRequest = (ms: number): number => Math.round((ms * 1000) / Math.max(1, r.requests));
+  const share = ceiling === undefined || ceiling <= 0 ? '' : ` of_ceiling=${(r.reqPerSec / ceiling).toFixed(3)}`;
   const cpu = r.cpu === null ? '' : ` server_cpu_us=${perRequest(r.cpu.process)} loop_cpu_us=${perRequest(r.cpu.loop)}`;
-  return `BENCH api op=${op} req_per_s=${Math.round(r.reqPerSec)} p50_ms=${r.p50} p99_ms=${r.p99}${cpu}`;
+  return `BENCH api op=${op} req_per_s=${Math.round(r.reqPerSec)} p50_ms=${r.p50} p99_ms=${r.p99}${share}${cpu}`;
 }
 
 /** Runs the benchmark and prints the three BENCH lines. */
@@ -203,7 +206,7 @@ export async function run(): Promise<void> {
     const summary = await load(url, ready.token, seconds, connections, () => summaryBody, pid);
     for (const [op, r] of [['requestDeployment', deploy], ['fleetSummary', summary], ['typename', typename]] as const) {
       if (r.errors > 0 || r.non2xx > 0) console.error(`bench api ${op}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
-      console.log(line(op, r));
+      console.log(line(op, r, op === 'typename' ? undefined : typename.reqPerSec));
     }
   } finally {
     child.send('stop');
