@@ -194,7 +194,7 @@ export async function run(): Promise<void> {
       });
     // Warm up at the measured concurrency (JIT, caches, the database's first growth). Warmed at
     // 10 connections, the measured run began with what a server pays once on reaching full load,
-    // and its tail showed it: requestDeployment's p99 was 5-22 ms higher in eight alternating
+    // and its tail showed it: requestDeployment's p99 was 3-30 ms higher in eight alternating
     // pairs of eight (api/README.md).
     await load(url, ready.token, 1, connections, () => typenameBody);
     await load(url, ready.token, 1, connections, deployBody);
