@@ -46,6 +46,6 @@ COPY --from=build --chown=0:0 /src/dist ./dist
 USER 10001:10001
 EXPOSE 4000
 VOLUME ["/var/lib/tianshu"]
-# The V8 flags of bin/node-flags.ts (a larger young generation: see there).
+# The V8 flags of bin/node-flags.ts (a larger young generation, no allocation-site pretenuring: see there).
 ENTRYPOINT ["node", "--max-semi-space-size=64", "--min-semi-space-size=64", "--no-allocation-site-pretenuring", "dist/bin/tianshu.js"]
 CMD ["serve", "--config", "/etc/tianshu/config.yaml"]
